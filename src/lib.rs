@@ -1,0 +1,2 @@
+//! Safe Rust bindings for ZeroMQ.
+#![deny(missing_docs)]

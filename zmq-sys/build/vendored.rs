@@ -1,0 +1,96 @@
+//! libzmq 4.3.5 compiled from the `zeromq-src` crate, with CURVE through the
+//! libsodium that `libsodium-sys-stable` builds from its own bundled source.
+//!
+//! `zeromq-src` writes an empty `platform.hpp` and defines only a handful of
+//! macros, which leaves eventfd, TCP keepalive, SOCK_CLOEXEC, accept4 and more
+//! silently off. We pass the configuration that libzmq's own CMake build
+//! detects on Linux (see `vendor/README.md`) through the compiler flags that
+//! `cc` reads, so every feature Linux supports is compiled in.
+
+use crate::probe::fail;
+use crate::Found;
+use std::path::PathBuf;
+
+/// `platform.hpp` defines that libzmq's CMake build detects on Linux with glibc,
+/// beyond those `zeromq-src` sets itself (epoll, poll, IPC, ws, strnlen, uio,
+/// sockaddr_un, builtin SHA-1, C++11 condition variables).
+const LINUX_PLATFORM: &[(&str, &str)] = &[
+    ("ZMQ_IOTHREAD_POLLER_USE_EPOLL_CLOEXEC", "1"),
+    ("ZMQ_HAVE_PPOLL", "1"),
+    ("ZMQ_HAVE_EVENTFD", "1"),
+    ("ZMQ_HAVE_EVENTFD_CLOEXEC", "1"),
+    ("ZMQ_HAVE_SOCK_CLOEXEC", "1"),
+    ("ZMQ_HAVE_O_CLOEXEC", "1"),
+    ("HAVE_ACCEPT4", "1"),
+    ("ZMQ_HAVE_SO_KEEPALIVE", "1"),
+    ("ZMQ_HAVE_TCP_KEEPCNT", "1"),
+    ("ZMQ_HAVE_TCP_KEEPIDLE", "1"),
+    ("ZMQ_HAVE_TCP_KEEPINTVL", "1"),
+    ("ZMQ_HAVE_SO_BINDTODEVICE", "1"),
+    ("ZMQ_HAVE_SO_PEERCRED", "1"),
+    ("ZMQ_HAVE_SO_PRIORITY", "1"),
+    ("ZMQ_HAVE_BUSY_POLL", "1"),
+    ("ZMQ_HAVE_IFADDRS", "1"),
+    ("HAVE_IF_NAMETOINDEX", "1"),
+    ("ZMQ_HAVE_TIPC", "1"),
+    ("ZMQ_HAVE_PTHREAD_SETNAME_2", "1"),
+    ("ZMQ_HAVE_PTHREAD_SET_AFFINITY", "1"),
+    ("ZMQ_HAVE_NOEXCEPT", "1"),
+    ("HAVE_POSIX_MEMALIGN", "1"),
+    ("ZMQ_CACHELINE_SIZE", "64"),
+    ("HAVE_FORK", "1"),
+    ("HAVE_CLOCK_GETTIME", "1"),
+    ("HAVE_MKDTEMP", "1"),
+    ("SODIUM_STATIC", "1"),
+];
+
+/// Compiles libzmq and returns where its header is.
+pub fn build(want_draft: bool) -> Found {
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let sodium_include = std::env::var("DEP_SODIUM_INCLUDE").ok();
+    let sodium_lib = std::env::var("DEP_SODIUM_LIB").ok();
+    let (Some(sodium_include), Some(sodium_lib)) = (sodium_include, sodium_lib) else {
+        fail("libsodium-sys-stable did not report where it built libsodium (DEP_SODIUM_INCLUDE/LIB)")
+    };
+
+    let mut defines: Vec<(&str, &str)> = Vec::new();
+    if target_os == "linux" {
+        defines.extend_from_slice(LINUX_PLATFORM);
+    }
+    if want_draft {
+        // CMake turns the radix tree on with the draft API.
+        defines.push(("ZMQ_USE_RADIX_TREE", "1"));
+    }
+    let flags: String = defines
+        .iter()
+        .map(|(name, value)| format!(" -D{name}={value}"))
+        .collect();
+    // `cc` (used by zeromq-src) appends CFLAGS/CXXFLAGS to every compile; the
+    // user's own flags, if any, are kept in front.
+    for var in ["CFLAGS", "CXXFLAGS"] {
+        println!("cargo:rerun-if-env-changed={var}");
+        let existing = std::env::var(var).unwrap_or_default();
+        std::env::set_var(var, format!("{existing}{flags}"));
+    }
+    // A debug-profile build must not give users an unoptimised libzmq: the C
+    // library is not what they are debugging.
+    if std::env::var("OPT_LEVEL").as_deref() == Ok("0") {
+        std::env::set_var("OPT_LEVEL", "2");
+    }
+
+    zeromq_src::Build::new()
+        .enable_draft(want_draft)
+        .with_libsodium(Some(zeromq_src::LibLocation::new(
+            &sodium_lib,
+            &sodium_include,
+        )))
+        .build();
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    Found {
+        include_dirs: vec![out_dir.join("source/include")],
+        has_curve: Some(true),
+        draft: want_draft,
+        origin: "the vendored libzmq 4.3.5",
+    }
+}
