@@ -56,6 +56,7 @@ mod generate {
             .allowlist_function("zmq_.*")
             .allowlist_type("zmq_.*")
             .allowlist_var("ZMQ_.*")
+            .allowlist_var("ETERM|EFSM|ENOCOMPATPROTO|EMTHREAD")
             .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
             .size_t_is_usize(true)
             .use_core()
