@@ -1,2 +1,89 @@
-//! Safe Rust bindings for ZeroMQ.
+//! Safe, fast Rust bindings for [ZeroMQ](https://zeromq.org) (libzmq).
+//!
+//! Every socket type and pattern, over `tcp`, `ipc`, `inproc` and `ws`; typed
+//! options; zero-copy messages; NULL, PLAIN and CURVE security. By default
+//! libzmq 4.3.5 is compiled in with CURVE (no system packages); set
+//! `LIBZMQ_NO_VENDOR=1` to use the system's libzmq.
+//!
+//! ```
+//! use zmq::{Context, SocketType};
+//!
+//! let ctx = Context::new();
+//! let server = ctx.socket(SocketType::Rep)?;
+//! server.bind("tcp://127.0.0.1:*")?;
+//! let client = ctx.socket(SocketType::Req)?;
+//! client.connect(&server.last_endpoint()?)?;
+//!
+//! client.send("Hello")?;
+//! assert_eq!(server.recv_string()?, "Hello");
+//! server.send("World")?;
+//! assert_eq!(client.recv()?, "World");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Shape
+//! - [`Context`]: `Clone + Send + Sync`; creates [`Socket`]s.
+//! - [`Socket`]: `Send`, not `Sync`; `send`/`recv`, `try_send`/`try_recv`,
+//!   multipart, typed [`opt`]ions.
+//! - [`Message`]: one frame, zero-copy from owned buffers and into `Bytes`.
+//! - [`Error`]: a small `Copy` value with a [`ErrorKind`], the operation and
+//!   the endpoint or option concerned.
+//!
+//! # Shutdown
+//! Sockets get a bounded linger ([`DEFAULT_LINGER`], 2 s): a message sent just
+//! before exit is delivered, and a gone peer cannot keep the process alive
+//! for longer than that. [`Context::shutdown`] ends blocking calls on other
+//! threads with [`ErrorKind::Terminated`].
 #![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod context;
+mod error;
+mod message;
+pub mod option;
+pub mod monitor;
+pub mod poll;
+pub mod proxy;
+pub mod security;
+mod socket;
+pub mod z85;
+
+pub use context::{Context, ContextBuilder, DEFAULT_LINGER};
+pub use error::{Error, ErrorKind, Result};
+pub use message::Message;
+pub use option::{opt, Mechanism};
+pub use poll::{poll, PollEvents, PollItem};
+pub use socket::{
+    Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
+};
+
+/// The raw FFI crate, for what the safe API does not cover.
+pub use zmq_sys as sys;
+
+/// The version of the libzmq in use (`zmq_version`): `(major, minor, patch)`.
+///
+/// ```
+/// let (major, minor, _) = zmq::version();
+/// assert!((major, minor) >= (4, 3));
+/// ```
+pub fn version() -> (i32, i32, i32) {
+    let (mut major, mut minor, mut patch) = (0, 0, 0);
+    // SAFETY: zmq_version writes three ints through valid pointers.
+    unsafe { zmq_sys::zmq_version(&mut major, &mut minor, &mut patch) };
+    (major, minor, patch)
+}
+
+/// Whether libzmq was built with a capability (`zmq_has`): `"ipc"`, `"pgm"`,
+/// `"tipc"`, `"norm"`, `"curve"`, `"gssapi"`, `"draft"`, `"ws"`, `"wss"`.
+///
+/// ```
+/// # #[cfg(feature = "vendored")]
+/// assert!(zmq::has("curve"), "the vendored build always has CURVE");
+/// ```
+pub fn has(capability: &str) -> bool {
+    let Ok(name) = std::ffi::CString::new(capability) else {
+        return false;
+    };
+    // SAFETY: name is a valid NUL-terminated string.
+    unsafe { zmq_sys::zmq_has(name.as_ptr()) == 1 }
+}

@@ -30,7 +30,8 @@ mod generate {
         if crate::env_var("ZMQ_SYS_UPDATE_BINDINGS").is_some() {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
             std::fs::write(src.join("bindings.rs"), &stable).expect("update bindings.rs");
-            std::fs::write(src.join("bindings_draft.rs"), &drafted).expect("update bindings_draft.rs");
+            std::fs::write(src.join("bindings_draft.rs"), &drafted)
+                .expect("update bindings_draft.rs");
         }
         let _ = draft;
     }

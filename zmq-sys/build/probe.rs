@@ -28,7 +28,10 @@ impl Header {
 pub fn probe(include_dirs: &[PathBuf]) -> Header {
     let probe_c = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/probe.c");
     let mut build = cc::Build::new();
-    build.file(&probe_c).define("ZMQ_BUILD_DRAFT_API", None).cargo_metadata(false);
+    build
+        .file(&probe_c)
+        .define("ZMQ_BUILD_DRAFT_API", None)
+        .cargo_metadata(false);
     for dir in include_dirs {
         build.include(dir);
     }
@@ -61,7 +64,12 @@ pub fn probe(include_dirs: &[PathBuf]) -> Header {
             "libzmq {major}.{minor}.{patch} is too old: zmq-sys needs libzmq >= 4.3"
         ));
     }
-    Header { major, minor, patch, draft_declared }
+    Header {
+        major,
+        minor,
+        patch,
+        draft_declared,
+    }
 }
 
 /// Stops the build with a message cargo shows as is.

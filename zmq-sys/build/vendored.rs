@@ -50,7 +50,9 @@ pub fn build(want_draft: bool) -> Found {
     let sodium_include = std::env::var("DEP_SODIUM_INCLUDE").ok();
     let sodium_lib = std::env::var("DEP_SODIUM_LIB").ok();
     let (Some(sodium_include), Some(sodium_lib)) = (sodium_include, sodium_lib) else {
-        fail("libsodium-sys-stable did not report where it built libsodium (DEP_SODIUM_INCLUDE/LIB)")
+        fail(
+            "libsodium-sys-stable did not report where it built libsodium (DEP_SODIUM_INCLUDE/LIB)",
+        )
     };
 
     let mut defines: Vec<(&str, &str)> = Vec::new();

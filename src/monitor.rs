@@ -1,0 +1,1 @@
+//! Socket monitors (`zmq_socket_monitor`): typed connection events.

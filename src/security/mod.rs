@@ -1,0 +1,2 @@
+//! Security: CURVE keys, PLAIN/CURVE socket setup, certificates and a ZAP
+//! authenticator.

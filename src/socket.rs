@@ -1,0 +1,692 @@
+//! Sockets: every libzmq socket type, send and receive in all their forms.
+
+use crate::context::Context;
+use crate::error::{check, Error, ErrorKind, Result};
+use crate::message::Message;
+use crate::option::{Get, Set};
+use std::ffi::{c_int, c_void, CString};
+use std::fmt;
+
+/// The socket types of libzmq 4.3.5 (`zmq_socket(3)`); the draft types need the
+/// `draft` feature.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketType {
+    /// `ZMQ_PAIR`: one exclusive peer.
+    Pair,
+    /// `ZMQ_PUB`: distributes messages to all subscribers.
+    Pub,
+    /// `ZMQ_SUB`: receives what matches its subscriptions.
+    Sub,
+    /// `ZMQ_REQ`: strict send, receive, send... to one of its peers.
+    Req,
+    /// `ZMQ_REP`: strict receive, reply; keeps the request's envelope.
+    Rep,
+    /// `ZMQ_DEALER`: round-robin out, fair-queued in.
+    Dealer,
+    /// `ZMQ_ROUTER`: addresses peers by routing id (the first frame).
+    Router,
+    /// `ZMQ_PULL`: fair-queues from pushers.
+    Pull,
+    /// `ZMQ_PUSH`: round-robins to pullers.
+    Push,
+    /// `ZMQ_XPUB`: a PUB that shows subscriptions as messages.
+    XPub,
+    /// `ZMQ_XSUB`: a SUB that subscribes by sending messages.
+    XSub,
+    /// `ZMQ_STREAM`: raw TCP peers, addressed by routing id.
+    Stream,
+    /// `ZMQ_SERVER` (draft): thread-safe, replies by routing id.
+    #[cfg(zmq_draft)]
+    Server,
+    /// `ZMQ_CLIENT` (draft): thread-safe dealer.
+    #[cfg(zmq_draft)]
+    Client,
+    /// `ZMQ_RADIO` (draft): group publishing.
+    #[cfg(zmq_draft)]
+    Radio,
+    /// `ZMQ_DISH` (draft): group subscribing.
+    #[cfg(zmq_draft)]
+    Dish,
+    /// `ZMQ_GATHER` (draft): thread-safe pull.
+    #[cfg(zmq_draft)]
+    Gather,
+    /// `ZMQ_SCATTER` (draft): thread-safe push.
+    #[cfg(zmq_draft)]
+    Scatter,
+    /// `ZMQ_DGRAM` (draft): UDP datagrams.
+    #[cfg(zmq_draft)]
+    Dgram,
+    /// `ZMQ_PEER` (draft): peer-to-peer, by routing id.
+    #[cfg(zmq_draft)]
+    Peer,
+    /// `ZMQ_CHANNEL` (draft): thread-safe pair.
+    #[cfg(zmq_draft)]
+    Channel,
+}
+
+impl SocketType {
+    /// The `ZMQ_*` constant.
+    pub fn to_raw(self) -> c_int {
+        use SocketType::*;
+        match self {
+            Pair => zmq_sys::ZMQ_PAIR,
+            Pub => zmq_sys::ZMQ_PUB,
+            Sub => zmq_sys::ZMQ_SUB,
+            Req => zmq_sys::ZMQ_REQ,
+            Rep => zmq_sys::ZMQ_REP,
+            Dealer => zmq_sys::ZMQ_DEALER,
+            Router => zmq_sys::ZMQ_ROUTER,
+            Pull => zmq_sys::ZMQ_PULL,
+            Push => zmq_sys::ZMQ_PUSH,
+            XPub => zmq_sys::ZMQ_XPUB,
+            XSub => zmq_sys::ZMQ_XSUB,
+            Stream => zmq_sys::ZMQ_STREAM,
+            #[cfg(zmq_draft)]
+            Server => zmq_sys::ZMQ_SERVER,
+            #[cfg(zmq_draft)]
+            Client => zmq_sys::ZMQ_CLIENT,
+            #[cfg(zmq_draft)]
+            Radio => zmq_sys::ZMQ_RADIO,
+            #[cfg(zmq_draft)]
+            Dish => zmq_sys::ZMQ_DISH,
+            #[cfg(zmq_draft)]
+            Gather => zmq_sys::ZMQ_GATHER,
+            #[cfg(zmq_draft)]
+            Scatter => zmq_sys::ZMQ_SCATTER,
+            #[cfg(zmq_draft)]
+            Dgram => zmq_sys::ZMQ_DGRAM,
+            #[cfg(zmq_draft)]
+            Peer => zmq_sys::ZMQ_PEER,
+            #[cfg(zmq_draft)]
+            Channel => zmq_sys::ZMQ_CHANNEL,
+        }
+    }
+
+    /// The type for a `ZMQ_*` constant; `None` for a value this build does not know.
+    pub fn from_raw(raw: c_int) -> Option<SocketType> {
+        use SocketType::*;
+        const ALL: &[SocketType] = &[
+            Pair,
+            Pub,
+            Sub,
+            Req,
+            Rep,
+            Dealer,
+            Router,
+            Pull,
+            Push,
+            XPub,
+            XSub,
+            Stream,
+            #[cfg(zmq_draft)]
+            Server,
+            #[cfg(zmq_draft)]
+            Client,
+            #[cfg(zmq_draft)]
+            Radio,
+            #[cfg(zmq_draft)]
+            Dish,
+            #[cfg(zmq_draft)]
+            Gather,
+            #[cfg(zmq_draft)]
+            Scatter,
+            #[cfg(zmq_draft)]
+            Dgram,
+            #[cfg(zmq_draft)]
+            Peer,
+            #[cfg(zmq_draft)]
+            Channel,
+        ];
+        ALL.iter().copied().find(|t| t.to_raw() == raw)
+    }
+
+    /// The name ZMTP uses for it (the `Socket-Type` property), e.g. `"DEALER"`.
+    pub fn name(self) -> &'static str {
+        use SocketType::*;
+        match self {
+            Pair => "PAIR",
+            Pub => "PUB",
+            Sub => "SUB",
+            Req => "REQ",
+            Rep => "REP",
+            Dealer => "DEALER",
+            Router => "ROUTER",
+            Pull => "PULL",
+            Push => "PUSH",
+            XPub => "XPUB",
+            XSub => "XSUB",
+            Stream => "STREAM",
+            #[cfg(zmq_draft)]
+            Server => "SERVER",
+            #[cfg(zmq_draft)]
+            Client => "CLIENT",
+            #[cfg(zmq_draft)]
+            Radio => "RADIO",
+            #[cfg(zmq_draft)]
+            Dish => "DISH",
+            #[cfg(zmq_draft)]
+            Gather => "GATHER",
+            #[cfg(zmq_draft)]
+            Scatter => "SCATTER",
+            #[cfg(zmq_draft)]
+            Dgram => "DGRAM",
+            #[cfg(zmq_draft)]
+            Peer => "PEER",
+            #[cfg(zmq_draft)]
+            Channel => "CHANNEL",
+        }
+    }
+}
+
+impl fmt::Display for SocketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+bitflags::bitflags! {
+    /// Flags of a send (`zmq_send(3)`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SendFlags: c_int {
+        /// `ZMQ_DONTWAIT`: fail with [`ErrorKind::WouldBlock`] instead of blocking.
+        const DONTWAIT = zmq_sys::ZMQ_DONTWAIT;
+        /// `ZMQ_SNDMORE`: more parts of this message follow.
+        const SNDMORE = zmq_sys::ZMQ_SNDMORE;
+    }
+
+    /// Flags of a receive (`zmq_recv(3)`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct RecvFlags: c_int {
+        /// `ZMQ_DONTWAIT`: fail with [`ErrorKind::WouldBlock`] instead of blocking.
+        const DONTWAIT = zmq_sys::ZMQ_DONTWAIT;
+    }
+}
+
+/// What a send accepts: byte slices and strings (copied into libzmq's message,
+/// the cheapest path for small data), and owned buffers or a [`Message`]
+/// (handed over without copying).
+pub trait Sendable {
+    /// Sends `self` as one part with the given raw flags.
+    #[doc(hidden)]
+    fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()>;
+}
+
+impl<T: AsRef<[u8]> + ?Sized> Sendable for &T {
+    fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
+        let data = self.as_ref();
+        socket.retry(flags, "send", |raw, flags| {
+            // SAFETY: data is valid for len bytes; zmq_send copies it.
+            unsafe { zmq_sys::zmq_send(raw, data.as_ptr().cast(), data.len(), flags) }
+        })
+    }
+}
+
+impl Sendable for Message {
+    fn send_raw(mut self, socket: &Socket, flags: c_int) -> Result<()> {
+        socket.send_message(&mut self, flags)
+    }
+}
+
+macro_rules! sendable_via_message {
+    ($($ty:ty),*) => {$(
+        impl Sendable for $ty {
+            fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
+                Message::from(self).send_raw(socket, flags)
+            }
+        }
+    )*};
+}
+sendable_via_message!(Vec<u8>, Box<[u8]>, String, bytes::Bytes);
+
+impl<const N: usize> Sendable for [u8; N] {
+    fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
+        (&self).send_raw(socket, flags)
+    }
+}
+
+/// The outcome of [`Socket::recv_into`]: how many bytes were written and how
+/// large the message really was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes written into the buffer.
+    pub len: usize,
+    /// The size of the message; larger than `len` when it was truncated.
+    pub size: usize,
+}
+
+impl Received {
+    /// True when the message did not fit and its tail was dropped.
+    pub fn is_truncated(&self) -> bool {
+        self.size > self.len
+    }
+}
+
+/// A received frame that was not valid UTF-8; the message is handed back.
+#[derive(Debug)]
+pub enum RecvStringError {
+    /// The receive itself failed.
+    Recv(Error),
+    /// The frame arrived but is not UTF-8; here it is, untouched.
+    InvalidUtf8(Message),
+}
+
+impl fmt::Display for RecvStringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvStringError::Recv(e) => e.fmt(f),
+            RecvStringError::InvalidUtf8(m) => {
+                write!(f, "recv_string: received {} bytes that are not valid UTF-8", m.len())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RecvStringError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecvStringError::Recv(e) => Some(e),
+            RecvStringError::InvalidUtf8(_) => None,
+        }
+    }
+}
+
+impl From<Error> for RecvStringError {
+    fn from(e: Error) -> RecvStringError {
+        RecvStringError::Recv(e)
+    }
+}
+
+impl From<RecvStringError> for Error {
+    /// Keeps the kind ([`ErrorKind::InvalidUtf8`] for bad text), drops the bytes.
+    fn from(e: RecvStringError) -> Error {
+        match e {
+            RecvStringError::Recv(e) => e,
+            RecvStringError::InvalidUtf8(_) => Error::with_kind(ErrorKind::InvalidUtf8, "recv_string"),
+        }
+    }
+}
+
+impl From<RecvStringError> for std::io::Error {
+    fn from(e: RecvStringError) -> std::io::Error {
+        Error::from(e).into()
+    }
+}
+
+/// A multipart message: its frames in order.
+pub type Multipart = Vec<Message>;
+
+/// A ZeroMQ socket (`zmq_socket`).
+///
+/// `Send` but not `Sync`: libzmq sockets must not be used from two threads at
+/// once, so a socket can move to another thread but not be shared; use one
+/// socket per thread and connect them with `inproc://`. The socket keeps its
+/// [`Context`] alive and is closed (`zmq_close`) on drop, after which unsent
+/// messages linger for at most its `Linger` (see
+/// [`DEFAULT_LINGER`](crate::DEFAULT_LINGER)).
+///
+/// ```
+/// use zmq::{Context, SocketType};
+/// let ctx = Context::new();
+/// let push = ctx.socket(SocketType::Push)?;
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// push.bind("tcp://127.0.0.1:*")?;
+/// pull.connect(&push.last_endpoint()?)?;
+/// push.send_multipart(["a", "b"])?;
+/// let parts = pull.recv_multipart()?;
+/// assert_eq!(parts, ["a", "b"]);
+/// # Ok::<(), zmq::Error>(())
+/// ```
+pub struct Socket {
+    raw: *mut c_void,
+    socket_type: SocketType,
+    context: Context,
+}
+
+// SAFETY: a libzmq socket may be migrated between threads as long as a full
+// memory barrier separates the uses (zmq_socket(3)); moving a value to
+// another thread in Rust implies that barrier. It is not Sync: *mut c_void
+// already opts out, which forbids concurrent use.
+unsafe impl Send for Socket {}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("type", &self.socket_type)
+            .field("ptr", &self.raw)
+            .finish()
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: raw came from zmq_socket and is closed only here. zmq_close
+        // fails only for an invalid socket, which cannot happen.
+        unsafe { zmq_sys::zmq_close(self.raw) };
+    }
+}
+
+fn c_string(text: &str, operation: &'static str) -> Result<CString> {
+    CString::new(text).map_err(|_| {
+        Error::with_kind(ErrorKind::InvalidInput, operation).context(text)
+    })
+}
+
+impl Socket {
+    pub(crate) fn new(context: &Context, socket_type: SocketType) -> Result<Socket> {
+        // SAFETY: the context pointer is valid while `context` lives.
+        let raw = unsafe { zmq_sys::zmq_socket(context.as_raw(), socket_type.to_raw()) };
+        if raw.is_null() {
+            return Err(Error::last("zmq_socket").context(socket_type.name()));
+        }
+        let socket = Socket {
+            raw,
+            socket_type,
+            context: context.clone(),
+        };
+        socket.set(crate::opt::Linger, context.default_linger())?;
+        Ok(socket)
+    }
+
+    /// The raw `void *` socket, for `zmq_sys`; valid while `self` lives.
+    pub fn as_raw(&self) -> *mut c_void {
+        self.raw
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    /// The context this socket belongs to.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    fn endpoint_call(
+        &self,
+        endpoint: &str,
+        operation: &'static str,
+        call: unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int,
+    ) -> Result<()> {
+        let c_endpoint = c_string(endpoint, operation)?;
+        // SAFETY: valid socket and NUL-terminated endpoint; libzmq copies it.
+        let rc = unsafe { call(self.raw, c_endpoint.as_ptr()) };
+        check(rc, operation).map(drop).map_err(|e| e.context(endpoint))
+    }
+
+    /// Listens on an endpoint (`zmq_bind`): `tcp://*:5555`, `tcp://127.0.0.1:*`
+    /// (any free port: see [`last_endpoint`](Self::last_endpoint)), `ipc:///tmp/x`,
+    /// `inproc://name`, `ws://127.0.0.1:8080/path`. Errors name the endpoint.
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        self.endpoint_call(endpoint, "bind", zmq_sys::zmq_bind)
+    }
+
+    /// Connects to an endpoint (`zmq_connect`); libzmq connects in the
+    /// background and reconnects on its own.
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.endpoint_call(endpoint, "connect", zmq_sys::zmq_connect)
+    }
+
+    /// Stops listening on a bound endpoint (`zmq_unbind`); use the endpoint
+    /// [`last_endpoint`](Self::last_endpoint) reported for wildcard binds.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.endpoint_call(endpoint, "unbind", zmq_sys::zmq_unbind)
+    }
+
+    /// Disconnects from a connected endpoint (`zmq_disconnect`).
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.endpoint_call(endpoint, "disconnect", zmq_sys::zmq_disconnect)
+    }
+
+    /// The last endpoint bound (`ZMQ_LAST_ENDPOINT`), with the real port of a
+    /// wildcard bind, e.g. `tcp://127.0.0.1:37521`.
+    pub fn last_endpoint(&self) -> Result<String> {
+        self.get(crate::opt::LastEndpoint)
+    }
+
+    /// Subscribes a SUB socket to messages starting with `prefix` (`ZMQ_SUBSCRIBE`);
+    /// the empty prefix matches everything.
+    pub fn subscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.set(crate::opt::Subscribe, prefix)
+    }
+
+    /// Removes one earlier subscription to `prefix` (`ZMQ_UNSUBSCRIBE`).
+    pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.set(crate::opt::Unsubscribe, prefix)
+    }
+
+    /// Sets a socket option (`zmq_setsockopt`), typed by its key in [`opt`](crate::opt).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let ctx = zmq::Context::new();
+    /// let sock = ctx.socket(zmq::SocketType::Pub)?;
+    /// sock.set(zmq::opt::SndHwm, 10_000)?;
+    /// sock.set(zmq::opt::Linger, Duration::from_millis(100))?;
+    /// assert_eq!(sock.get(zmq::opt::Linger)?, Some(Duration::from_millis(100)));
+    /// # Ok::<(), zmq::Error>(())
+    /// ```
+    pub fn set<O: Set<V>, V>(&self, option: O, value: V) -> Result<()> {
+        option.set(self, value)
+    }
+
+    /// Reads a socket option (`zmq_getsockopt`), typed by its key in [`opt`](crate::opt).
+    pub fn get<O: Get>(&self, option: O) -> Result<O::Value> {
+        option.get(self)
+    }
+
+    /// `zmq_setsockopt` with raw bytes; prefer [`set`](Self::set).
+    pub fn set_raw(&self, option: c_int, name: &'static str, value: &[u8]) -> Result<()> {
+        // SAFETY: value is valid for its length; libzmq copies what it needs.
+        let rc = unsafe {
+            zmq_sys::zmq_setsockopt(self.raw, option, value.as_ptr().cast(), value.len())
+        };
+        check(rc, "setsockopt").map(drop).map_err(|e| e.context(name))
+    }
+
+    /// `zmq_getsockopt` into `buf`, returning the length libzmq wrote; prefer
+    /// [`get`](Self::get).
+    pub fn get_raw(&self, option: c_int, name: &'static str, buf: &mut [u8]) -> Result<usize> {
+        let mut len = buf.len();
+        // SAFETY: buf is writable for len bytes; libzmq writes at most len and
+        // stores the used length in len.
+        let rc = unsafe {
+            zmq_sys::zmq_getsockopt(self.raw, option, buf.as_mut_ptr().cast(), &mut len)
+        };
+        check(rc, "getsockopt").map_err(|e| e.context(name))?;
+        Ok(len)
+    }
+
+    /// Runs a libzmq send/recv call, retrying `EINTR`. For a blocking call
+    /// (no `DONTWAIT`), `EAGAIN` means the socket's timeout expired.
+    #[inline]
+    fn retry(
+        &self,
+        flags: c_int,
+        operation: &'static str,
+        mut call: impl FnMut(*mut c_void, c_int) -> c_int,
+    ) -> Result<()> {
+        loop {
+            if call(self.raw, flags) != -1 {
+                return Ok(());
+            }
+            let err = Error::last(operation);
+            match err.kind() {
+                ErrorKind::Interrupted => continue,
+                ErrorKind::WouldBlock if flags & zmq_sys::ZMQ_DONTWAIT == 0 => {
+                    return Err(err.as_timeout())
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    #[inline]
+    fn send_message(&self, msg: &mut Message, flags: c_int) -> Result<()> {
+        let ptr = msg.as_mut_ptr();
+        self.retry(flags, "send", |raw, flags| {
+            // SAFETY: valid socket and message; on success libzmq takes the
+            // contents and leaves the message empty (closing it stays valid).
+            unsafe { zmq_sys::zmq_msg_send(ptr, raw, flags) }
+        })
+    }
+
+    /// Sends one message part, blocking while the queue is full (up to
+    /// `SndTimeo`, after which the error kind is [`ErrorKind::Timeout`]).
+    ///
+    /// Accepts `&[u8]`, `&str`, `&Vec<u8>`, byte arrays (copied) and `Vec<u8>`,
+    /// `String`, `Box<[u8]>`, `Bytes`, [`Message`] (moved without copying).
+    pub fn send(&self, data: impl Sendable) -> Result<()> {
+        data.send_raw(self, 0)
+    }
+
+    /// Sends one part with more parts to follow (`ZMQ_SNDMORE`).
+    pub fn send_more(&self, data: impl Sendable) -> Result<()> {
+        data.send_raw(self, zmq_sys::ZMQ_SNDMORE)
+    }
+
+    /// Sends one part with explicit flags.
+    pub fn send_with(&self, data: impl Sendable, flags: SendFlags) -> Result<()> {
+        data.send_raw(self, flags.bits())
+    }
+
+    /// Sends without blocking. `Ok(None)`: queued. `Ok(Some(message))`: the
+    /// queue is full (or no peer is ready), and the message is handed back
+    /// untouched to retry later.
+    ///
+    /// ```
+    /// let ctx = zmq::Context::new();
+    /// let push = ctx.socket(zmq::SocketType::Push)?;
+    /// push.bind("inproc://nobody-listens")?;
+    /// let back = push.try_send("hello")?;     // no peer: would block
+    /// assert_eq!(back.unwrap(), "hello");
+    /// # Ok::<(), zmq::Error>(())
+    /// ```
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<Option<Message>> {
+        let mut message = message.into();
+        match self.send_message(&mut message, zmq_sys::ZMQ_DONTWAIT) {
+            Ok(()) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(Some(message)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends all parts as one multipart message: all parts are delivered, or none.
+    ///
+    /// libzmq checks the high-water mark only at the first part, so once it is
+    /// accepted the rest cannot block.
+    pub fn send_multipart<I>(&self, parts: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Sendable,
+    {
+        let mut parts = parts.into_iter().peekable();
+        if parts.peek().is_none() {
+            return Err(Error::with_kind(ErrorKind::InvalidInput, "send_multipart")
+                .context("a multipart message needs at least one part"));
+        }
+        while let Some(part) = parts.next() {
+            let flags = if parts.peek().is_some() { zmq_sys::ZMQ_SNDMORE } else { 0 };
+            part.send_raw(self, flags)?;
+        }
+        Ok(())
+    }
+
+    /// Receives into a reusable message (`zmq_msg_recv`); its old contents are released.
+    #[inline]
+    pub fn recv_msg_into(&self, message: &mut Message, flags: RecvFlags) -> Result<()> {
+        let ptr = message.as_mut_ptr();
+        self.retry(flags.bits(), "recv", |raw, flags| {
+            // SAFETY: valid socket and initialised message, which libzmq
+            // closes and refills.
+            unsafe { zmq_sys::zmq_msg_recv(ptr, raw, flags) }
+        })
+    }
+
+    /// Receives one message part, blocking until one arrives (or `RcvTimeo`
+    /// expires: [`ErrorKind::Timeout`]).
+    pub fn recv(&self) -> Result<Message> {
+        let mut message = Message::new();
+        self.recv_msg_into(&mut message, RecvFlags::empty())?;
+        Ok(message)
+    }
+
+    /// Receives one part if one is waiting: `Ok(None)` when none is.
+    pub fn try_recv(&self) -> Result<Option<Message>> {
+        let mut message = Message::new();
+        match self.recv_msg_into(&mut message, RecvFlags::DONTWAIT) {
+            Ok(()) => Ok(Some(message)),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Receives one part as a `Vec<u8>` (one copy).
+    pub fn recv_bytes(&self) -> Result<Vec<u8>> {
+        self.recv().map(|m| m.to_vec())
+    }
+
+    /// Receives one part as text. Invalid UTF-8 is an error that hands the
+    /// message back ([`RecvStringError::InvalidUtf8`]).
+    pub fn recv_string(&self) -> Result<String, RecvStringError> {
+        let message = self.recv()?;
+        match std::str::from_utf8(&message) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(_) => Err(RecvStringError::InvalidUtf8(message)),
+        }
+    }
+
+    /// Receives one part into `buf` (`zmq_recv`). A larger message is
+    /// truncated to fit, which the result reports.
+    pub fn recv_into(&self, buf: &mut [u8]) -> Result<Received> {
+        self.recv_into_with(buf, RecvFlags::empty())
+    }
+
+    /// [`recv_into`](Self::recv_into) with flags (e.g. `DONTWAIT`).
+    pub fn recv_into_with(&self, buf: &mut [u8], flags: RecvFlags) -> Result<Received> {
+        let mut size = 0;
+        let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+        self.retry(flags.bits(), "recv", |raw, flags| {
+            // SAFETY: buf is writable for len bytes; zmq_recv writes at most len.
+            let rc = unsafe { zmq_sys::zmq_recv(raw, ptr.cast(), len, flags) };
+            size = rc.max(0) as usize;
+            rc
+        })?;
+        Ok(Received { len: size.min(len), size })
+    }
+
+    /// Whether the last part received has more parts after it (`ZMQ_RCVMORE`).
+    pub fn more(&self) -> Result<bool> {
+        self.get(crate::opt::RcvMore)
+    }
+
+    /// Receives every part of the next multipart message.
+    pub fn recv_multipart(&self) -> Result<Multipart> {
+        let mut parts = Vec::new();
+        loop {
+            let part = self.recv()?;
+            let more = part.more();
+            parts.push(part);
+            if !more {
+                return Ok(parts);
+            }
+        }
+    }
+
+    /// Receives a whole multipart message if its first part is waiting;
+    /// `Ok(None)` if none is. (The remaining parts are always already there.)
+    pub fn try_recv_multipart(&self) -> Result<Option<Multipart>> {
+        let Some(first) = self.try_recv()? else {
+            return Ok(None);
+        };
+        let mut more = first.more();
+        let mut parts = vec![first];
+        while more {
+            let part = self.recv()?;
+            more = part.more();
+            parts.push(part);
+        }
+        Ok(Some(parts))
+    }
+}
