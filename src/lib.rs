@@ -76,14 +76,18 @@ pub fn version() -> (i32, i32, i32) {
 /// Whether libzmq was built with a capability (`zmq_has`): `"ipc"`, `"pgm"`,
 /// `"tipc"`, `"norm"`, `"curve"`, `"gssapi"`, `"draft"`, `"ws"`, `"wss"`.
 ///
+/// Names are matched case-insensitively (libzmq 4.3.5 itself only knows
+/// `"WS"` and `"WSS"` in capitals).
+///
 /// ```
 /// # #[cfg(feature = "vendored")]
 /// assert!(zmq::has("curve"), "the vendored build always has CURVE");
 /// ```
 pub fn has(capability: &str) -> bool {
-    let Ok(name) = std::ffi::CString::new(capability) else {
-        return false;
+    let ask = |name: String| match std::ffi::CString::new(name) {
+        // SAFETY: name is a valid NUL-terminated string.
+        Ok(name) => unsafe { zmq_sys::zmq_has(name.as_ptr()) == 1 },
+        Err(_) => false,
     };
-    // SAFETY: name is a valid NUL-terminated string.
-    unsafe { zmq_sys::zmq_has(name.as_ptr()) == 1 }
+    ask(capability.to_ascii_lowercase()) || ask(capability.to_ascii_uppercase())
 }
