@@ -1,0 +1,176 @@
+//! The chatz client's engine, without any user interface: a lazy-pirate REQ
+//! (receive timeout, then close and reconnect) and a SUB on the feed.
+
+use super::proto;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+use zmq::{PollEvents, PollItem, Socket, SocketType};
+
+/// How often the client tells the server it is still here.
+pub const KEEP_ALIVE: Duration = Duration::from_millis(500);
+/// How long it waits for a reply before it gives the connection up.
+pub const REPLY_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// What happened during a [`ChatClient::step`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A post from someone (maybe us) arrived on the feed.
+    Broadcast { handle: String, message: String },
+    /// The list of live handles changed.
+    Users(Vec<String>),
+    /// The server answered: the first time, or again after being gone.
+    ServerUp { was_gone: bool },
+    /// The server did not answer in time; the client keeps retrying.
+    ServerGone,
+}
+
+/// A connected chat client.
+pub struct ChatClient {
+    ctx: zmq::Context,
+    handle: String,
+    server: String,
+    req: Socket,
+    sub: Socket,
+    outbox: VecDeque<String>,
+    /// When the request in flight was sent, and the post it carries, if any.
+    in_flight: Option<(Instant, Option<String>)>,
+    last_request: Option<Instant>,
+    online: Option<bool>,
+    users: Vec<String>,
+}
+
+fn request_socket(ctx: &zmq::Context, server: &str) -> zmq::Result<Socket> {
+    let req = ctx.socket(SocketType::Req)?;
+    // An unanswered request must not keep a closing socket (or the process) alive.
+    req.set(zmq::opt::Linger, Duration::ZERO)?;
+    req.set(zmq::opt::RcvTimeo, REPLY_TIMEOUT)?;
+    req.connect(server)?;
+    Ok(req)
+}
+
+impl ChatClient {
+    /// Connects to the server (`server`, its ROUTER) and the feed (its PUB).
+    pub fn connect(ctx: &zmq::Context, handle: &str, server: &str, feed: &str) -> zmq::Result<ChatClient> {
+        let sub = ctx.socket(SocketType::Sub)?;
+        sub.set(zmq::opt::Linger, Duration::ZERO)?;
+        sub.subscribe("")?;
+        sub.connect(feed)?;
+        Ok(ChatClient {
+            ctx: ctx.clone(),
+            handle: handle.to_owned(),
+            server: server.to_owned(),
+            req: request_socket(ctx, server)?,
+            sub,
+            outbox: VecDeque::new(),
+            in_flight: None,
+            last_request: None,
+            online: None,
+            users: Vec::new(),
+        })
+    }
+
+    /// Our handle.
+    pub fn handle(&self) -> &str {
+        &self.handle
+    }
+
+    /// Whether the server answered the last request (`None`: not yet known).
+    pub fn online(&self) -> Option<bool> {
+        self.online
+    }
+
+    /// The live handles of the last reply.
+    pub fn users(&self) -> &[String] {
+        &self.users
+    }
+
+    /// Queues a post; it is sent (and re-sent after a reconnect) until the
+    /// server answers it.
+    pub fn post(&mut self, message: &str) {
+        self.outbox.push_back(message.to_owned());
+    }
+
+    /// Posts not yet answered by the server.
+    pub fn pending(&self) -> usize {
+        self.outbox.len() + self.in_flight.as_ref().map_or(0, |(_, p)| usize::from(p.is_some()))
+    }
+
+    /// Sends what is due, waits at most `max_wait` for anything to arrive,
+    /// and reports what happened.
+    pub fn step(&mut self, max_wait: Duration) -> zmq::Result<Vec<Event>> {
+        let mut events = Vec::new();
+        let now = Instant::now();
+        self.send_if_due(now)?;
+
+        let wait = match self.in_flight {
+            Some((sent, _)) => (sent + REPLY_TIMEOUT).saturating_duration_since(now),
+            None => KEEP_ALIVE,
+        }
+        .min(max_wait);
+        let (feed_ready, reply_ready) = {
+            let mut items = [
+                PollItem::socket(&self.sub, PollEvents::POLLIN),
+                PollItem::socket(&self.req, PollEvents::POLLIN),
+            ];
+            zmq::poll(&mut items, Some(wait))?;
+            (items[0].is_readable(), items[1].is_readable())
+        };
+
+        if feed_ready {
+            while let Some(frames) = self.sub.try_recv_multipart()? {
+                if let Some((handle, message)) = frames.first().and_then(|f| proto::parse_broadcast(f)) {
+                    events.push(Event::Broadcast { handle: handle.to_owned(), message: message.to_owned() });
+                }
+            }
+        }
+        if reply_ready {
+            if let Some(frames) = self.req.try_recv_multipart()? {
+                self.in_flight = None;
+                if self.online != Some(true) {
+                    events.push(Event::ServerUp { was_gone: self.online == Some(false) });
+                    self.online = Some(true);
+                }
+                let users = proto::parse_reply(&frames);
+                if users != self.users {
+                    self.users = users.clone();
+                    events.push(Event::Users(users));
+                }
+            }
+        }
+        if let Some((sent, post)) = &mut self.in_flight {
+            if sent.elapsed() >= REPLY_TIMEOUT {
+                // Lazy pirate: this REQ is stuck waiting; replace it.
+                if let Some(post) = post.take() {
+                    self.outbox.push_front(post);
+                }
+                self.in_flight = None;
+                self.req = request_socket(&self.ctx, &self.server)?;
+                if self.online != Some(false) {
+                    self.online = Some(false);
+                    events.push(Event::ServerGone);
+                }
+                self.last_request = None;
+            }
+        }
+        Ok(events)
+    }
+
+    fn send_if_due(&mut self, now: Instant) -> zmq::Result<()> {
+        if self.in_flight.is_some() {
+            return Ok(());
+        }
+        let keep_alive_due = self.last_request.is_none_or(|t| now.duration_since(t) >= KEEP_ALIVE);
+        // Posts wait for a first answer: by then the feed is connected too,
+        // so the poster sees its own post.
+        let post = if self.online == Some(true) { self.outbox.pop_front() } else { None };
+        let body = match &post {
+            Some(message) => proto::post(&self.handle, message),
+            None if keep_alive_due => proto::keep_alive(&self.handle),
+            None => return Ok(()),
+        };
+        self.req.send(body)?;
+        self.in_flight = Some((now, post));
+        self.last_request = Some(now);
+        Ok(())
+    }
+}

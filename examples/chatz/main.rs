@@ -1,0 +1,161 @@
+//! chatz: group chat over ZeroMQ (REQ/ROUTER for requests, PUB/SUB for the feed).
+//!
+//! ```text
+//! cargo run --example chatz -- server
+//! cargo run --example chatz -- client --handle alice
+//! echo hello | cargo run --example chatz -- client --handle bob --plain
+//! ```
+//!
+//! The wire protocol is in `shared/PROTOCOLS.md`; peers in any language that
+//! speak it can take either end.
+
+#[path = "../common/clock.rs"]
+mod clock;
+mod client;
+mod proto;
+mod server;
+mod tui;
+
+use clap::{Parser, Subcommand};
+use client::{ChatClient, Event};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Group chat over ZeroMQ: a server that tracks who is here and rebroadcasts
+/// every post, and clients that post and follow the conversation.
+#[derive(Parser)]
+#[command(name = "chatz", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: a ROUTER answering every request with the live users,
+    /// a PUB republishing every post.
+    Server {
+        /// Where the ROUTER binds (requests from clients).
+        #[arg(long, value_name = "EP", default_value = "tcp://*:9001")]
+        router: String,
+        /// Where the PUB binds (the feed of posts).
+        #[arg(long, value_name = "EP", default_value = "tcp://*:9002")]
+        publish: String,
+        /// Seconds after its last request that a user is dropped.
+        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        expiry: f64,
+    },
+    /// Run a client: a terminal UI, or line-oriented with --plain (or when
+    /// stdout is not a terminal).
+    Client {
+        /// Your name in the chat (no control characters, at most 64 characters).
+        #[arg(long, value_name = "NAME")]
+        handle: String,
+        /// The server's ROUTER endpoint.
+        #[arg(long, value_name = "EP", default_value = "tcp://localhost:9001")]
+        server: String,
+        /// The server's PUB endpoint.
+        #[arg(long, value_name = "EP", default_value = "tcp://localhost:9002")]
+        feed: String,
+        /// Post each line of stdin; print each post as `HANDLE: MESSAGE`.
+        #[arg(long)]
+        plain: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Server { router, publish, expiry } => run_server(&router, &publish, expiry),
+        Command::Client { handle, server, feed, plain } => {
+            if let Err(why) = proto::check_handle(&handle) {
+                eprintln!("chatz client: handle {handle:?} refused: {why}");
+                return ExitCode::from(2);
+            }
+            let ctx = zmq::Context::new();
+            match ChatClient::connect(&ctx, &handle, &server, &feed) {
+                Err(e) => Err(e.into()),
+                Ok(client) if plain || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() => {
+                    run_plain(client)
+                }
+                Ok(client) => tui::run(client),
+            }
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("chatz: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
+
+fn run_server(router: &str, publish: &str, expiry: f64) -> Outcome {
+    if !(expiry.is_finite() && expiry > 0.0) {
+        return Err(format!("--expiry must be a positive number of seconds, not {expiry}").into());
+    }
+    let ctx = zmq::Context::new();
+    let log: server::Log = Box::new(|line| eprintln!("chatz server: {line}"));
+    let mut server = server::ChatServer::bind(&ctx, router, publish, Duration::from_secs_f64(expiry), log)?;
+    eprintln!(
+        "chatz server: requests on {}, feed on {}, leases of {expiry} s",
+        server.router_endpoint, server.publish_endpoint
+    );
+    server.run(&AtomicBool::new(false))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How long a client whose stdin ended waits for the server to take its
+/// last posts, and then for their broadcasts to come back.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+const ECHO_GRACE: Duration = Duration::from_millis(500);
+
+fn run_plain(mut client: ChatClient) -> Outcome {
+    let (lines_tx, lines) = mpsc::channel::<Option<String>>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(Some(line)).is_err() {
+                return;
+            }
+        }
+        let _ = lines_tx.send(None);
+    });
+    let mut stdin_closed: Option<Instant> = None;
+    let mut drained: Option<Instant> = None;
+    loop {
+        for event in client.step(Duration::from_millis(50))? {
+            match event {
+                Event::Broadcast { handle, message } => println!("{handle}: {message}"),
+                Event::Users(users) => eprintln!("chatz: here now: {}", users.join(", ")),
+                Event::ServerUp { was_gone: true } => eprintln!("chatz: the server is back"),
+                Event::ServerUp { was_gone: false } => eprintln!("chatz: connected"),
+                Event::ServerGone => eprintln!("chatz: the server is not answering; retrying"),
+            }
+        }
+        while let Ok(line) = lines.try_recv() {
+            match line {
+                Some(line) if !line.is_empty() => client.post(&line),
+                Some(_) => {}
+                None => stdin_closed = Some(Instant::now()),
+            }
+        }
+        if let Some(closed) = stdin_closed {
+            if client.pending() == 0 {
+                let since = *drained.get_or_insert_with(Instant::now);
+                if since.elapsed() >= ECHO_GRACE {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            } else if closed.elapsed() >= DRAIN_LIMIT {
+                eprintln!("chatz: giving up on {} unsent post(s)", client.pending());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+}

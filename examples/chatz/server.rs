@@ -1,0 +1,128 @@
+//! The chatz server: a ROUTER that answers every request with the live
+//! handles, and a PUB that republishes every post verbatim.
+
+use super::proto::{self, Request};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use zmq::{Message, PollEvents, PollItem, Socket, SocketType};
+
+/// The largest frame the ROUTER takes at all; larger ones drop the peer.
+/// Requests between [`proto::MAX_REQUEST_BYTES`] and this are answered as bad.
+const MAX_WIRE_MESSAGE: i64 = 1 << 20;
+
+/// Where the server's log lines go (stderr for the program, a prefix in the tour).
+pub type Log = Box<dyn Fn(&str) + Send>;
+
+/// A bound chatz server.
+pub struct ChatServer {
+    router: Socket,
+    publisher: Socket,
+    expiry: Duration,
+    leases: BTreeMap<String, Instant>,
+    log: Log,
+    /// The ROUTER's endpoint, with the port a wildcard bind got.
+    pub router_endpoint: String,
+    /// The PUB's endpoint, with the port a wildcard bind got.
+    pub publish_endpoint: String,
+}
+
+impl ChatServer {
+    /// Binds the ROUTER and the PUB; `expiry` is the lease of a handle.
+    pub fn bind(
+        ctx: &zmq::Context,
+        router_at: &str,
+        publish_at: &str,
+        expiry: Duration,
+        log: Log,
+    ) -> zmq::Result<ChatServer> {
+        let router = ctx.socket(SocketType::Router)?;
+        router.set(zmq::opt::Linger, Duration::from_millis(500))?;
+        router.set(zmq::opt::MaxMsgSize, MAX_WIRE_MESSAGE)?;
+        router.bind(router_at)?;
+        let publisher = ctx.socket(SocketType::Pub)?;
+        publisher.set(zmq::opt::Linger, Duration::from_millis(500))?;
+        publisher.bind(publish_at)?;
+        Ok(ChatServer {
+            router_endpoint: router.last_endpoint()?,
+            publish_endpoint: publisher.last_endpoint()?,
+            router,
+            publisher,
+            expiry,
+            leases: BTreeMap::new(),
+            log,
+        })
+    }
+
+    /// Serves until `stop` is set (checked at least every 100 ms).
+    pub fn run(&mut self, stop: &AtomicBool) -> zmq::Result<()> {
+        while !stop.load(Ordering::Relaxed) {
+            let mut items = [PollItem::socket(&self.router, PollEvents::POLLIN)];
+            zmq::poll(&mut items, Some(Duration::from_millis(100)))?;
+            while let Some(frames) = self.router.try_recv_multipart()? {
+                self.handle(frames)?;
+            }
+            self.expire(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// The handles alive now, sorted.
+    pub fn live_handles(&self) -> Vec<String> {
+        self.leases.keys().cloned().collect()
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let expiry = self.expiry;
+        let gone: Vec<String> = self
+            .leases
+            .iter()
+            .filter(|(_, &seen)| now.duration_since(seen) >= expiry)
+            .map(|(h, _)| h.clone())
+            .collect();
+        for handle in gone {
+            self.leases.remove(&handle);
+            (self.log)(&format!("{handle} left (no request for {} s)", expiry.as_secs_f64()));
+        }
+    }
+
+    /// Answers one request: `[routing id][...][empty][body]` from a REQ (the
+    /// envelope is everything up to the first empty frame; a DEALER that
+    /// sends none gets its routing id back).
+    fn handle(&mut self, mut frames: Vec<Message>) -> zmq::Result<()> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let split = frames.iter().skip(1).position(|f| f.is_empty()).map_or(1, |i| i + 2);
+        let body = frames.split_off(split);
+        let mut reply = frames;
+        let now = Instant::now();
+        self.expire(now);
+        let mut post = None;
+        let parsed = if body.len() == 1 {
+            proto::parse_request(&body[0])
+        } else {
+            Err(proto::BadRequest::FrameCount(body.len()))
+        };
+        match parsed {
+            Ok(request) => {
+                let handle = request.handle();
+                if self.leases.insert(handle.to_owned(), now).is_none() {
+                    (self.log)(&format!("{handle} joined"));
+                }
+                if let Request::Post { .. } = request {
+                    post = body.into_iter().next();
+                }
+            }
+            Err(why) => (self.log)(&format!("bad request ignored: {why}")),
+        }
+        let handles = self.live_handles();
+        reply.extend(proto::reply_frames(&handles).into_iter().map(Message::from));
+        // A ROUTER drops what it cannot route (a gone peer): never blocks here.
+        self.router.send_multipart(reply)?;
+        if let Some(post) = post {
+            self.publisher.send(post)?;
+        }
+        Ok(())
+    }
+}
