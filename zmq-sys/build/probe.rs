@@ -41,18 +41,29 @@ pub fn probe(include_dirs: &[PathBuf]) -> Header {
             "could not preprocess zmq.h (searched {include_dirs:?}): {e}"
         )),
     };
+    // A macro from a system header (zmq.h in /usr/include) makes GCC break the
+    // line and insert a `# 5 "probe.c" 3 4` line marker before its expansion,
+    // so the markers are dropped and the rest read as one stream of words.
+    let words: Vec<&str> = expanded
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .collect();
     let mut version = None;
     let mut draft_declared = false;
-    for line in expanded.lines() {
-        let mut words = line.split_whitespace();
-        match words.next() {
-            Some("RUST_ZMQ_VERSION") => {
-                let nums: Vec<u32> = words.filter_map(|w| w.parse().ok()).collect();
+    for (i, word) in words.iter().enumerate() {
+        match *word {
+            "RUST_ZMQ_VERSION" => {
+                let nums: Vec<u32> = words[i + 1..]
+                    .iter()
+                    .take(3)
+                    .filter_map(|w| w.parse().ok())
+                    .collect();
                 if let [major, minor, patch] = nums[..] {
                     version = Some((major, minor, patch));
                 }
             }
-            Some("RUST_ZMQ_DRAFT") => draft_declared = words.next() == Some("1"),
+            "RUST_ZMQ_DRAFT" => draft_declared = words.get(i + 1) == Some(&"1"),
             _ => {}
         }
     }
