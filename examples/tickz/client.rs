@@ -1,0 +1,62 @@
+//! The tickz client's engine: a SUB that follows exact symbols.
+
+use super::proto::{self, Tick};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use zmq::{PollEvents, PollItem, Socket, SocketType};
+
+/// A ticker reader.
+pub struct TickClient {
+    sub: Socket,
+    followed: BTreeSet<String>,
+    /// Messages refused: malformed, or a symbol we do not follow that a
+    /// prefix subscription let through.
+    pub rejected: u64,
+}
+
+impl TickClient {
+    /// Connects to a ticker, following nothing yet.
+    pub fn connect(ctx: &zmq::Context, endpoint: &str) -> zmq::Result<TickClient> {
+        let sub = ctx.socket(SocketType::Sub)?;
+        sub.set(zmq::opt::Linger, Duration::ZERO)?;
+        sub.connect(endpoint)?;
+        Ok(TickClient { sub, followed: BTreeSet::new(), rejected: 0 })
+    }
+
+    /// The followed symbols, sorted.
+    pub fn followed(&self) -> impl Iterator<Item = &str> {
+        self.followed.iter().map(String::as_str)
+    }
+
+    /// Follows `symbol` (subscribes to its exact bytes); false if already followed.
+    pub fn follow(&mut self, symbol: &str) -> zmq::Result<bool> {
+        if !self.followed.insert(symbol.to_owned()) {
+            return Ok(false);
+        }
+        self.sub.subscribe(symbol)?;
+        Ok(true)
+    }
+
+    /// Stops following `symbol`; false if it was not followed.
+    pub fn unfollow(&mut self, symbol: &str) -> zmq::Result<bool> {
+        if !self.followed.remove(symbol) {
+            return Ok(false);
+        }
+        self.sub.unsubscribe(symbol)?;
+        Ok(true)
+    }
+
+    /// Waits at most `max_wait` for ticks, and returns those of followed symbols.
+    pub fn step(&mut self, max_wait: Duration) -> zmq::Result<Vec<Tick>> {
+        let mut items = [PollItem::socket(&self.sub, PollEvents::POLLIN)];
+        zmq::poll(&mut items, Some(max_wait))?;
+        let mut ticks = Vec::new();
+        while let Some(frames) = self.sub.try_recv_multipart()? {
+            match proto::decode(&frames) {
+                Ok(tick) if self.followed.contains(&tick.symbol) => ticks.push(tick),
+                _ => self.rejected += 1,
+            }
+        }
+        Ok(ticks)
+    }
+}

@@ -1,0 +1,118 @@
+//! tickz: a stock ticker over ZeroMQ PUB/SUB.
+//!
+//! ```text
+//! cargo run --example tickz -- server
+//! cargo run --example tickz -- client AAPL MSFT
+//! cargo run --example tickz -- client --plain GOOG
+//! ```
+//!
+//! The wire protocol is in `shared/PROTOCOLS.md`.
+
+#[path = "../common/clock.rs"]
+mod clock;
+mod client;
+mod proto;
+mod server;
+mod tui;
+
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// A stock ticker: a server publishing prices of MSFT, AAPL, GOOG, YHOO and
+/// BBRY as a random walk, and clients following the symbols they choose.
+#[derive(Parser)]
+#[command(name = "tickz", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Publish ticks: `[symbol][time: f64 LE][price: f64 LE]` per symbol.
+    Server {
+        /// Where the PUB binds.
+        #[arg(long, value_name = "EP", default_value = "tcp://*:9003")]
+        bind: String,
+        /// Milliseconds between ticks.
+        #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+        interval: u64,
+    },
+    /// Follow symbols: a terminal UI (type a symbol and Enter to add or
+    /// remove it), or one line per tick with --plain (or when stdout is not
+    /// a terminal).
+    Client {
+        /// The server's PUB endpoint.
+        #[arg(long, value_name = "EP", default_value = "tcp://localhost:9003")]
+        connect: String,
+        /// Print `SYMBOL PRICE TIME` per tick (price with three decimals, UTC time).
+        #[arg(long)]
+        plain: bool,
+        /// Exit after this many ticks (plain mode).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Symbols to follow ([A-Z][A-Z0-9]+; lower case is raised); all five
+        /// of the talk when none is given.
+        #[arg(value_name = "SYMBOL")]
+        symbols: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Server { bind, interval } => run_server(&bind, Duration::from_millis(interval)),
+        Command::Client { connect, plain, count, symbols } => run_client(&connect, plain, count, symbols),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tickz: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
+
+fn run_server(bind: &str, interval: Duration) -> Outcome {
+    let ctx = zmq::Context::new();
+    let mut server = server::TickServer::bind(&ctx, bind, interval)?;
+    eprintln!("tickz server: publishing on {} every {} ms", server.endpoint, interval.as_millis());
+    server.run(&AtomicBool::new(false))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_client(connect: &str, plain: bool, count: Option<u64>, symbols: Vec<String>) -> Outcome {
+    let symbols: Vec<String> = if symbols.is_empty() {
+        proto::SYMBOLS.iter().map(|(s, _)| s.to_string()).collect()
+    } else {
+        symbols.iter().map(|s| s.to_ascii_uppercase()).collect()
+    };
+    for symbol in &symbols {
+        if let Err(why) = proto::check_symbol(symbol) {
+            eprintln!("tickz client: {why}");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let ctx = zmq::Context::new();
+    let mut client = client::TickClient::connect(&ctx, connect)?;
+    for symbol in &symbols {
+        client.follow(symbol)?;
+    }
+    if !plain && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return tui::run(client);
+    }
+    let mut printed = 0;
+    loop {
+        for tick in client.step(Duration::from_millis(500))? {
+            println!("{}", proto::plain_line(&tick));
+            printed += 1;
+            if count.is_some_and(|n| printed >= n) {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+}
