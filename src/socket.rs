@@ -409,10 +409,11 @@ impl Socket {
         operation: &'static str,
         call: unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int,
     ) -> Result<()> {
-        let c_endpoint = c_string(endpoint, operation)?;
+        let shown = if endpoint.is_empty() { "(empty endpoint)" } else { endpoint };
+        let c_endpoint = c_string(endpoint, operation).map_err(|e| e.context(shown))?;
         // SAFETY: valid socket and NUL-terminated endpoint; libzmq copies it.
         let rc = unsafe { call(self.raw, c_endpoint.as_ptr()) };
-        check(rc, operation).map(drop).map_err(|e| e.context(endpoint))
+        check(rc, operation).map(drop).map_err(|e| e.context(shown))
     }
 
     /// Listens on an endpoint (`zmq_bind`): `tcp://*:5555`, `tcp://127.0.0.1:*`
