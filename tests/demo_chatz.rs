@@ -1,0 +1,278 @@
+//! chatz end to end: the server in-process and as a process, with Rust and
+//! Python (pyzmq) clients, malformed requests, lease expiry, and the Rust
+//! client behind a 2014-style Python server.
+//!
+//! Example binaries are built by the tests themselves (`cargo build
+//! --example chatz`, see `demo_support::example`).
+
+mod demo_support;
+
+// The demo's own modules, compiled into this test (their unit tests run here too).
+#[allow(dead_code)]
+#[path = "../examples/chatz/client.rs"]
+mod client;
+#[allow(dead_code)]
+#[path = "../examples/chatz/proto.rs"]
+mod proto;
+#[allow(dead_code)]
+#[path = "../examples/chatz/server.rs"]
+mod server;
+mod chatz {
+    pub(crate) use super::{client, proto, server};
+}
+
+use chatz::client::{ChatClient, Event};
+use chatz::server::ChatServer;
+use demo_support::{example, python, Proc};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use zmq::{Socket, SocketType};
+
+const LONG: Duration = Duration::from_secs(20);
+
+struct Running {
+    router: String,
+    feed: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_at(ctx: &zmq::Context, router: &str, expiry: Duration) -> Running {
+    let log: chatz::server::Log = Box::new(|line| eprintln!("[server] {line}"));
+    let mut server = ChatServer::bind(ctx, router, "tcp://127.0.0.1:*", expiry, log).expect("bind");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (router, feed) = (server.router_endpoint.clone(), server.publish_endpoint.clone());
+    let s = stop.clone();
+    let thread = std::thread::spawn(move || server.run(&s).expect("server run"));
+    Running { router, feed, stop, thread: Some(thread) }
+}
+
+fn serve(ctx: &zmq::Context, expiry: Duration) -> Running {
+    serve_at(ctx, "tcp://127.0.0.1:*", expiry)
+}
+
+fn req(ctx: &zmq::Context, endpoint: &str) -> Socket {
+    let s = ctx.socket(SocketType::Req).unwrap();
+    s.set(zmq::opt::Linger, Duration::ZERO).unwrap();
+    s.set(zmq::opt::RcvTimeo, LONG).unwrap();
+    s.connect(endpoint).unwrap();
+    s
+}
+
+fn ask(s: &Socket, body: &[u8]) -> Vec<String> {
+    s.send(body).unwrap();
+    let frames = s.recv_multipart().expect("a reply within the timeout");
+    assert!(!frames.is_empty());
+    chatz::proto::parse_reply(&frames)
+}
+
+#[test]
+fn server_answers_a_hundred_concurrent_clients() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let clients: Vec<(String, Socket)> = (0..100).map(|i| (format!("user{i:03}"), req(&ctx, &server.router))).collect();
+    for (handle, s) in &clients {
+        s.send(handle.as_str()).unwrap();
+    }
+    for (handle, s) in &clients {
+        let users = chatz::proto::parse_reply(&s.recv_multipart().unwrap());
+        assert!(users.contains(handle), "{handle} is live after its request");
+        assert!(users.windows(2).all(|w| w[0] < w[1]), "sorted");
+    }
+    let expected: Vec<String> = clients.iter().map(|(h, _)| h.clone()).collect();
+    for (handle, s) in &clients {
+        assert_eq!(ask(s, handle.as_bytes()), expected);
+    }
+}
+
+#[test]
+fn malformed_requests_are_answered_and_the_server_stays_up() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let alice = req(&ctx, &server.router);
+    assert_eq!(ask(&alice, b"alice"), ["alice"]);
+
+    let big = vec![b'x'; 100 * 1024];
+    let bad: [&[u8]; 6] = [b"", b"\xff\xfe\xfd", b"bob\x1fone\x1ftwo", &big, b"\x1fno handle", b"bad\nhandle"];
+    for body in bad {
+        let s = req(&ctx, &server.router);
+        assert_eq!(ask(&s, body), ["alice"], "answered with the list for {:?}", &body[..body.len().min(16)]);
+    }
+
+    // A DEALER can send what a REQ cannot: several body frames, no delimiter.
+    let dealer = ctx.socket(SocketType::Dealer).unwrap();
+    dealer.set(zmq::opt::Linger, Duration::ZERO).unwrap();
+    dealer.set(zmq::opt::RcvTimeo, LONG).unwrap();
+    dealer.connect(&server.router).unwrap();
+    dealer.send_multipart(["", "carol", "extra"]).unwrap();
+    let reply = dealer.recv_multipart().unwrap();
+    assert_eq!(reply, ["", "alice"]);
+    dealer.send("dave").unwrap(); // no empty delimiter at all
+    assert_eq!(dealer.recv_multipart().unwrap(), ["alice", "dave"]);
+
+    // Random bytes on the TCP port: libzmq drops that peer, nobody else notices.
+    let port = server.router.rsplit(':').next().unwrap();
+    let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    raw.set_read_timeout(Some(LONG)).unwrap();
+    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let _ = raw.write_all(&noise);
+    let mut sink = Vec::new();
+    let _ = raw.read_to_end(&mut sink); // ends when the server hangs up
+
+    // An empty list is one empty frame.
+    let lonely = serve(&ctx, Duration::from_secs(30));
+    let s = req(&ctx, &lonely.router);
+    s.send("").unwrap();
+    assert_eq!(s.recv_multipart().unwrap(), [""]);
+
+    assert_eq!(ask(&alice, b"alice"), ["alice", "dave"], "the server is still up and nobody was dropped");
+}
+
+#[test]
+fn a_silent_user_expires_after_its_lease() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(1));
+    let silent = req(&ctx, &server.router);
+    let active = req(&ctx, &server.router);
+    assert_eq!(ask(&silent, b"silent"), ["silent"]);
+    let since = Instant::now();
+    loop {
+        let users = ask(&active, b"active");
+        if users == ["active"] {
+            break;
+        }
+        assert_eq!(users, ["active", "silent"]);
+        assert!(since.elapsed() < Duration::from_secs(10), "silent never expired");
+        // The active user keeps its lease with a keep-alive every 100 ms.
+        let mut items = [zmq::PollItem::socket(&silent, zmq::PollEvents::POLLIN)];
+        zmq::poll(&mut items, Some(Duration::from_millis(100))).unwrap();
+    }
+    let elapsed = since.elapsed();
+    assert!(elapsed >= Duration::from_millis(900), "expired too early: {elapsed:?}");
+}
+
+#[test]
+fn posts_reach_every_client_and_users_are_listed() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let mut alice = ChatClient::connect(&ctx, "alice", &server.router, &server.feed).unwrap();
+    let mut bob = ChatClient::connect(&ctx, "bob", &server.router, &server.feed).unwrap();
+    alice.post("hi bob\nsecond line");
+    let deadline = Instant::now() + LONG;
+    let (mut alice_heard, mut bob_heard, mut bob_saw_both) = (false, false, false);
+    while !(alice_heard && bob_heard && bob_saw_both) {
+        assert!(Instant::now() < deadline, "alice {alice_heard}, bob {bob_heard}, users {bob_saw_both}");
+        let want = Event::Broadcast { handle: "alice".into(), message: "hi bob\nsecond line".into() };
+        alice_heard |= alice.step(Duration::from_millis(20)).unwrap().contains(&want);
+        for event in bob.step(Duration::from_millis(20)).unwrap() {
+            bob_heard |= event == want;
+            bob_saw_both |= event == Event::Users(vec!["alice".into(), "bob".into()]);
+        }
+    }
+}
+
+#[test]
+fn client_says_when_the_server_is_gone_and_when_it_is_back() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let (router, feed) = (server.router.clone(), server.feed.clone());
+    let mut client = ChatClient::connect(&ctx, "alice", &router, &feed).unwrap();
+    let until = |client: &mut ChatClient, want: &Event| {
+        let deadline = Instant::now() + LONG;
+        loop {
+            assert!(Instant::now() < deadline, "no {want:?}");
+            if client.step(Duration::from_millis(50)).unwrap().contains(want) {
+                return;
+            }
+        }
+    };
+    until(&mut client, &Event::ServerUp { was_gone: false });
+    drop(server);
+    until(&mut client, &Event::ServerGone);
+    client.post("anyone?");
+    assert_eq!(client.pending(), 1);
+    let _back = serve_at(&ctx, &router, Duration::from_secs(30));
+    until(&mut client, &Event::ServerUp { was_gone: true });
+    let deadline = Instant::now() + LONG;
+    while client.pending() > 0 {
+        assert!(Instant::now() < deadline, "the post never went out");
+        client.step(Duration::from_millis(50)).unwrap();
+    }
+}
+
+fn server_process(expiry: &str) -> (Proc, String, String) {
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args(["server", "--router", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*", "--expiry", expiry]);
+    let mut server = Proc::spawn("chatz server", cmd);
+    let eps = server.endpoints_on_err("requests on");
+    assert_eq!(eps.len(), 2, "{eps:?}");
+    (server, eps[0].clone(), eps[1].clone())
+}
+
+#[test]
+fn python_req_clients_on_the_server_process() {
+    let (mut server, router, feed) = server_process("5");
+    let mut clients = Proc::spawn("python clients", {
+        let mut cmd = python("demo_chatz_clients.py");
+        cmd.args([&router, &feed, "100"]);
+        cmd
+    });
+    let status = clients.wait(Duration::from_secs(60));
+    assert!(status.success() && clients.seen_out.contains(&"ok".to_owned()), "{:#?}", clients.seen_out);
+    // The server logged the bad requests and kept going.
+    server.expect_err(LONG, |l| l.contains("bad request"));
+}
+
+#[test]
+fn plain_clients_talk_through_the_server_process() {
+    let (mut server, router, feed) = server_process("1");
+    let client = |handle: &str| {
+        let mut cmd = Command::new(example("chatz"));
+        cmd.args(["client", "--plain", "--handle", handle, "--server", &router, "--feed", &feed]);
+        Proc::spawn(handle, cmd)
+    };
+    let (mut alice, mut bob) = (client("alice"), client("bob"));
+    alice.expect_err(LONG, |l| l.contains("connected"));
+    bob.expect_err(LONG, |l| l.contains("alice, bob"));
+    alice.send_line("hello bob");
+    bob.expect_out(LONG, |l| l == "alice: hello bob");
+    bob.send_line("hi alice ∞ and \u{1f} are not separators in a post");
+    alice.expect_out(LONG, |l| l == "bob: hi alice   and   are not separators in a post");
+    // Closing stdin ends a plain client once its posts are out.
+    bob.close_stdin();
+    assert!(bob.wait(LONG).success());
+    server.expect_err(LONG, |l| l.contains("bob left"));
+    alice.close_stdin();
+    assert!(alice.wait(LONG).success());
+}
+
+#[test]
+fn plain_client_behind_a_python_server_with_the_infinity_separator() {
+    let mut py = Proc::spawn("python server", python("demo_chatz_server.py"));
+    let eps = py.endpoints_on_out("chatz-py");
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args(["client", "--plain", "--handle", "zoe", "--server", &eps[0], "--feed", &eps[1]]);
+    let mut zoe = Proc::spawn("zoe", cmd);
+    zoe.expect_err(LONG, |l| l.contains("connected"));
+    zoe.send_line("hello from rust");
+    py.expect_out(LONG, |l| l == "post zoe|hello from rust|unit");
+    zoe.expect_out(LONG, |l| l == "zoe: hello from rust");
+    drop(py);
+    zoe.expect_err(LONG, |l| l.contains("not answering"));
+    zoe.close_stdin();
+    // It does not hang: nothing is pending, so it leaves.
+    assert!(zoe.wait(LONG).success());
+}
