@@ -552,6 +552,15 @@ impl Socket {
         data.send_raw(self, flags.bits())
     }
 
+    /// Sends a message in place (`zmq_msg_send`), leaving `message` empty and
+    /// ready to be reused, e.g. by [`recv_msg_into`](Self::recv_msg_into): the
+    /// loop of an echo server allocates nothing per message. On failure the
+    /// message keeps its contents.
+    #[inline]
+    pub fn send_msg(&self, message: &mut Message, flags: SendFlags) -> Result<()> {
+        self.send_message(message, flags.bits())
+    }
+
     /// Sends without blocking. `Ok(None)`: queued. `Ok(Some(message))`: the
     /// queue is full (or no peer is ready), and the message is handed back
     /// untouched to retry later.
