@@ -1,0 +1,155 @@
+//! tickz end to end: server and client in-process and as processes, a
+//! Python SUB reading our server, and our client reading a Python publisher
+//! in the 2014 format (i64 timestamps) with traps it must filter.
+
+mod demo_support;
+
+// The demo's own modules, compiled into this test (their unit tests run here too).
+#[allow(dead_code)]
+#[path = "../examples/tickz/client.rs"]
+mod client;
+#[allow(dead_code)]
+#[path = "../examples/common/clock.rs"]
+mod clock;
+#[allow(dead_code)]
+#[path = "../examples/tickz/proto.rs"]
+mod proto;
+#[allow(dead_code)]
+#[path = "../examples/tickz/server.rs"]
+mod server;
+
+use client::TickClient;
+use demo_support::{example, python, Proc};
+use proto::TimeFormat;
+use server::TickServer;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LONG: Duration = Duration::from_secs(20);
+
+/// Steps `client` until it has `n` ticks (bounded by LONG).
+fn collect(client: &mut TickClient, n: usize) -> Vec<proto::Tick> {
+    let deadline = Instant::now() + LONG;
+    let mut ticks = Vec::new();
+    while ticks.len() < n {
+        assert!(Instant::now() < deadline, "only {} ticks", ticks.len());
+        ticks.extend(client.step(Duration::from_millis(100)).unwrap());
+    }
+    ticks
+}
+
+#[test]
+fn client_follows_exactly_the_symbols_it_asks_for() {
+    let ctx = zmq::Context::new();
+    let mut server = TickServer::bind(&ctx, "tcp://127.0.0.1:*", Duration::from_millis(20)).unwrap();
+    let mut client = TickClient::connect(&ctx, &server.endpoint).unwrap();
+    client.follow("AAPL").unwrap();
+    client.follow("GOOG").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = std::thread::spawn(move || server.run(&s).unwrap());
+
+    let ticks = collect(&mut client, 10);
+    assert!(ticks.iter().all(|t| t.symbol == "AAPL" || t.symbol == "GOOG"));
+    assert!(ticks.iter().all(|t| t.format == TimeFormat::Float && t.price > 0.0));
+    assert!(ticks.iter().all(|t| (t.time - clock::now_epoch()).abs() < 60.0));
+
+    // Remove one while running: after the unsubscribe lands, only GOOG.
+    client.unfollow("AAPL").unwrap();
+    assert!(client.step(Duration::ZERO).is_ok());
+    let later = collect(&mut client, 10);
+    assert!(later.iter().all(|t| t.symbol == "GOOG"), "{later:?}");
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
+}
+
+#[test]
+fn prefix_matches_and_malformed_messages_are_filtered() {
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::SocketType::Pub).unwrap();
+    publisher.bind("tcp://127.0.0.1:*").unwrap();
+    let mut client = TickClient::connect(&ctx, &publisher.last_endpoint().unwrap()).unwrap();
+    client.follow("AAPL").unwrap();
+    let now = 1_700_000_000f64.to_le_bytes();
+    let deadline = Instant::now() + LONG;
+    loop {
+        assert!(Instant::now() < deadline, "no AAPL tick arrived");
+        publisher.send_multipart([&b"AAPLX"[..], &now, &1f64.to_le_bytes()]).unwrap();
+        publisher.send_multipart([&b"AAPL"[..], &now]).unwrap();
+        publisher.send_multipart([&b"AAPL"[..], &[0; 8], &2f64.to_le_bytes()]).unwrap();
+        publisher.send_multipart([&b"AAPL"[..], &now, &95.5f64.to_le_bytes()]).unwrap();
+        let ticks = client.step(Duration::from_millis(100)).unwrap();
+        if let Some(tick) = ticks.first() {
+            assert_eq!(ticks.iter().map(|t| t.price).collect::<Vec<_>>(), vec![95.5; ticks.len()]);
+            assert_eq!(tick.symbol, "AAPL");
+            assert!(client.rejected >= 3);
+            break;
+        }
+    }
+}
+
+fn server_process() -> (Proc, String) {
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args(["server", "--bind", "tcp://127.0.0.1:*", "--interval", "50"]);
+    let mut server = Proc::spawn("tickz server", cmd);
+    let endpoint = server.endpoints_on_err("publishing on").remove(0);
+    (server, endpoint)
+}
+
+#[test]
+fn python_sub_reads_the_server_process() {
+    let (_server, endpoint) = server_process();
+    let mut sub = python("demo_tickz_sub.py");
+    sub.args([&endpoint, "MSFT", "5"]);
+    let mut sub = Proc::spawn("python sub", sub);
+    assert!(sub.wait(LONG * 2).success(), "{:#?}", sub.seen_out);
+    assert_eq!(sub.seen_out.last().map(String::as_str), Some("ok"));
+    assert_eq!(sub.seen_out.len(), 6);
+}
+
+#[test]
+fn plain_client_reads_the_server_process() {
+    let (_server, endpoint) = server_process();
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args(["client", "--plain", "--count", "6", "--connect", &endpoint, "yhoo", "BBRY"]);
+    let mut client = Proc::spawn("tickz client", cmd);
+    assert!(client.wait(LONG * 2).success());
+    assert_eq!(client.seen_out.len(), 6, "{:#?}", client.seen_out);
+    for line in &client.seen_out {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert!(fields[0] == "YHOO" || fields[0] == "BBRY", "{line}");
+        let (_, decimals) = fields[1].split_once('.').expect("a decimal price");
+        assert_eq!(decimals.len(), 3, "{line}");
+        assert!(fields[2].ends_with('Z'), "{line}");
+    }
+}
+
+#[test]
+fn plain_client_reads_a_2014_python_publisher() {
+    let mut publisher = Proc::spawn("python 2014 pub", python("demo_tickz_pub2014.py"));
+    let endpoint = publisher.endpoints_on_out("tickz-py PUB").remove(0);
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args(["client", "--plain", "--count", "5", "--connect", &endpoint, "AAPL"]);
+    let mut client = Proc::spawn("tickz client", cmd);
+    assert!(client.wait(LONG * 2).success());
+    assert_eq!(client.seen_out.len(), 5);
+    let mut last = 0.0;
+    for line in &client.seen_out {
+        // e.g. "AAPL 96.350 2026-11-27T07:39:24.000Z": i64 whole seconds.
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[0], "AAPL", "{line}");
+        let price: f64 = fields[1].parse().unwrap();
+        assert!(price > last && price > 95.0, "only the real AAPL ticks, in order: {line}");
+        last = price;
+        assert!(fields[2].ends_with(".000Z"), "whole seconds: {line}");
+    }
+}
+
+#[test]
+fn client_refuses_an_invalid_symbol() {
+    let out = Command::new(example("tickz")).args(["client", "--plain", "AA-PL"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[A-Z][A-Z0-9]+"));
+}
