@@ -256,7 +256,8 @@ mod tests {
 
     #[test]
     fn orders_decode_and_malformed_ones_are_errors() {
-        let order = parse_order(&[b"AAPL".as_slice(), b"-1", b"95.35"]).unwrap();
+        let frames = [b"AAPL".as_slice(), b"-1", b"95.35"];
+        let order = parse_order(&frames).unwrap();
         assert_eq!(order, Order { stock: "AAPL", action: Action::Sell, price: "95.35" });
         assert!(parse_order(&[b"AAPL".as_slice(), b"1"]).is_err());
         assert!(parse_order(&[b"AAPL".as_slice(), b"hold", b"1"]).is_err());

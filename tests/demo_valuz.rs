@@ -1,0 +1,145 @@
+//! valuz end to end: the pipeline in-process (inproc and loopback TCP), as
+//! separate processes, with Python workers in a Rust pipeline and a Rust
+//! worker in a Python pipeline.
+
+mod demo_support;
+
+// The demo's own modules, compiled into this test (their unit tests run here too).
+#[allow(dead_code)]
+#[path = "../examples/valuz/pipeline.rs"]
+mod pipeline;
+#[allow(dead_code)]
+#[path = "../examples/valuz/proto.rs"]
+mod proto;
+#[allow(dead_code)]
+#[path = "../examples/valuz/reduce.rs"]
+mod reduce;
+#[allow(dead_code)]
+#[path = "../examples/valuz/source.rs"]
+mod source;
+#[allow(dead_code)]
+#[path = "../examples/valuz/worker.rs"]
+mod worker;
+
+use demo_support::{example, python, Proc};
+use pipeline::Transport;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn run_in_process(transport: Transport) {
+    let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(|line: &str| eprintln!("[valuz] {line}"));
+    let mut calls = 0;
+    let report = pipeline::run(4, 5_000, transport, Duration::from_millis(50), log, &mut |done, total| {
+        assert!(done <= total);
+        calls += 1;
+    })
+    .expect("the pipeline runs");
+    assert!(calls >= 2, "progress is reported");
+    assert_eq!(report.outcome.bad_values, 0);
+    assert_eq!(proto::format_result(report.outcome.result), proto::format_result(report.expected));
+    assert!(report.agrees());
+}
+
+#[test]
+fn in_process_pipeline_over_inproc_reduces_to_the_expected_result() {
+    run_in_process(Transport::Inproc);
+}
+
+#[test]
+fn in_process_pipeline_over_loopback_tcp_reduces_to_the_expected_result() {
+    run_in_process(Transport::Tcp);
+}
+
+fn result_line<'a>(lines: &'a [String], label: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {lines:#?}"))
+}
+
+#[test]
+fn run_command_prints_both_results_and_exits_zero() {
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args(["run", "--workers", "4", "--orders", "20000"]);
+    let mut run = Proc::spawn("valuz run", cmd);
+    assert!(run.wait(LONG).success(), "{:#?}", run.seen_out);
+    let expected = result_line(&run.seen_out, "Expected result: ");
+    assert_eq!(result_line(&run.seen_out, "Calculated result: "), expected);
+    assert!(expected.starts_with(['+', '-']) && expected.split_once('.').unwrap().1.len() == 3);
+    result_line(&run.seen_out, "Total elapsed time: ").strip_suffix(" msec").unwrap().parse::<u64>().unwrap();
+}
+
+/// Starts a Rust reduce and a Rust source as processes on OS-picked ports:
+/// returns them and the endpoints (orders, values, control).
+fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args(["reduce", "--workers", workers, "--orders", orders, "--settle", "300"]);
+    cmd.args(["--pull", "tcp://127.0.0.1:*", "--control", "tcp://127.0.0.1:*"]);
+    let mut reduce = Proc::spawn("valuz reduce", cmd);
+    let eps = reduce.endpoints_on_err("values on");
+    let (values, control) = (eps[0].clone(), eps[1].clone());
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args(["source", "--orders", orders, "--push", "tcp://127.0.0.1:*", "--control", &control]);
+    let mut source = Proc::spawn("valuz source", cmd);
+    let orders_at = source.endpoints_on_err("orders on").remove(0);
+    (reduce, source, [orders_at, values, control])
+}
+
+fn rust_worker(eps: &[String; 3]) -> Proc {
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args(["worker", "--pull", &eps[0], "--push", &eps[1], "--control", &eps[2]]);
+    Proc::spawn("valuz worker", cmd)
+}
+
+fn check_agreement(reduce: &mut Proc, source: &mut Proc) {
+    assert!(source.wait(LONG).success());
+    assert!(reduce.wait(LONG).success(), "{:#?}", reduce.seen_out);
+    let expected = result_line(&source.seen_out, "Expected result: ").to_owned();
+    assert_eq!(result_line(&reduce.seen_out, "Calculated result: "), expected);
+}
+
+#[test]
+fn separate_processes_reduce_to_the_expected_result() {
+    let (mut reduce, mut source, eps) = rust_ends("3", "3000");
+    let mut workers: Vec<Proc> = (0..3).map(|_| rust_worker(&eps)).collect();
+    check_agreement(&mut reduce, &mut source);
+    for w in &mut workers {
+        assert!(w.wait(LONG).success(), "workers leave on batch.leave");
+    }
+}
+
+#[test]
+fn python_workers_in_a_rust_pipeline() {
+    let (mut reduce, mut source, eps) = rust_ends("3", "3000");
+    let mut workers: Vec<Proc> = (0..2)
+        .map(|_| {
+            let mut cmd = python("demo_valuz_worker.py");
+            cmd.args(&eps);
+            Proc::spawn("python worker", cmd)
+        })
+        .collect();
+    workers.push(rust_worker(&eps));
+    check_agreement(&mut reduce, &mut source);
+    for w in &mut workers {
+        assert!(w.wait(LONG).success(), "{} leaves on batch.leave", w.name);
+    }
+}
+
+#[test]
+fn rust_worker_in_a_python_pipeline() {
+    let mut py = python("demo_valuz_pipeline.py");
+    py.args(["2", "2000"]);
+    let mut py = Proc::spawn("python pipeline", py);
+    let eps = py.endpoints_on_out("valuz-py");
+    let eps = [eps[0].clone(), eps[1].clone(), eps[2].clone()];
+    let mut workers = [rust_worker(&eps), rust_worker(&eps)];
+    assert!(py.wait(LONG).success(), "{:#?}", py.seen_out);
+    let expected = result_line(&py.seen_out, "Expected result: ").to_owned();
+    assert_eq!(result_line(&py.seen_out, "Calculated result: "), expected);
+    for w in &mut workers {
+        assert!(w.wait(LONG).success());
+    }
+}
