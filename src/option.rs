@@ -1,5 +1,5 @@
 //! Typed socket options: one key type per libzmq option, like cppzmq's
-//! `sockopt` tags. The keys live in [`opt`](crate::opt).
+//! `sockopt` tags. The keys live in [`opt`].
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{Socket, SocketType};
@@ -487,7 +487,7 @@ pub mod opt {
     }
 
     /// The file descriptor that signals socket events, for external event
-    /// loops (read-only; edge-triggered: see [`crate::poll`]). libzmq: `ZMQ_FD`.
+    /// loops (read-only; edge-triggered: see [`Socket::fd`](crate::Socket::fd)). libzmq: `ZMQ_FD`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Fd;
     impl SocketOption for Fd {
