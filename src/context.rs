@@ -18,7 +18,10 @@ use std::time::Duration;
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(2);
 
 pub(crate) struct RawContext {
+    /// NULL only when `zmq_ctx_new` failed in [`Context::new`]; `failure` then
+    /// says why, and every use of the context reports it.
     ptr: *mut c_void,
+    failure: Option<Error>,
     pub(crate) default_linger: Option<Duration>,
 }
 
@@ -30,6 +33,9 @@ unsafe impl Sync for RawContext {}
 
 impl Drop for RawContext {
     fn drop(&mut self) {
+        if self.ptr.is_null() {
+            return;
+        }
         // Every socket holds an Arc to this context, so none is open here and
         // zmq_ctx_term waits at most for the sockets' bounded linger.
         loop {
@@ -82,14 +88,25 @@ impl Default for Context {
 impl Context {
     /// A context with libzmq's defaults (one I/O thread, 1023 sockets).
     ///
-    /// # Panics
-    /// Only if libzmq cannot allocate a context at all (out of memory or file
-    /// descriptors); use [`Context::builder`] and [`ContextBuilder::build`] to
-    /// handle that as an error.
+    /// This never panics: if libzmq cannot create a context (out of memory or
+    /// file descriptors), every call on it, starting with
+    /// [`socket`](Self::socket), returns that error. Use [`Context::builder`]
+    /// to get it at once instead.
     pub fn new() -> Context {
-        match Context::builder().build() {
-            Ok(ctx) => ctx,
-            Err(e) => panic!("cannot create a ZeroMQ context: {e}"),
+        Context::builder().build().unwrap_or_else(|failure| Context {
+            raw: Arc::new(RawContext {
+                ptr: std::ptr::null_mut(),
+                failure: Some(failure),
+                default_linger: Some(DEFAULT_LINGER),
+            }),
+        })
+    }
+
+    /// The context pointer, or the error that kept it from being created.
+    pub(crate) fn checked_ptr(&self) -> Result<*mut c_void> {
+        match self.raw.failure {
+            Some(e) => Err(e),
+            None => Ok(self.raw.ptr),
         }
     }
 
@@ -111,19 +128,21 @@ impl Context {
     /// returns an error whose kind is [`ErrorKind::Terminated`](crate::ErrorKind::Terminated).
     /// The context itself is terminated when its last clone and socket are dropped.
     pub fn shutdown(&self) -> Result<()> {
+        let ptr = self.checked_ptr()?;
         // SAFETY: the pointer is valid while self.raw lives; shutdown is thread safe.
-        check(unsafe { zmq_sys::zmq_ctx_shutdown(self.raw.ptr) }, "zmq_ctx_shutdown").map(drop)
+        check(unsafe { zmq_sys::zmq_ctx_shutdown(ptr) }, "zmq_ctx_shutdown").map(drop)
     }
 
     /// The raw `void *` context, for use with `zmq_sys`. It stays valid while
-    /// `self` (or any socket of it) is alive.
+    /// `self` (or any socket of it) is alive; NULL if creation failed.
     pub fn as_raw(&self) -> *mut c_void {
         self.raw.ptr
     }
 
     fn get(&self, option: c_int, name: &'static str) -> Result<i32> {
+        let ptr = self.checked_ptr()?;
         // SAFETY: valid context pointer; zmq_ctx_get only reads an option.
-        let rc = unsafe { zmq_sys::zmq_ctx_get(self.raw.ptr, option) };
+        let rc = unsafe { zmq_sys::zmq_ctx_get(ptr, option) };
         check(rc, "zmq_ctx_get").map_err(|e| e.context(name))
     }
 
@@ -267,6 +286,7 @@ impl ContextBuilder {
         let ctx = Context {
             raw: Arc::new(RawContext {
                 ptr,
+                failure: None,
                 default_linger: self.default_linger,
             }),
         };

@@ -374,8 +374,9 @@ fn c_string(text: &str, operation: &'static str) -> Result<CString> {
 
 impl Socket {
     pub(crate) fn new(context: &Context, socket_type: SocketType) -> Result<Socket> {
+        let ctx = context.checked_ptr()?;
         // SAFETY: the context pointer is valid while `context` lives.
-        let raw = unsafe { zmq_sys::zmq_socket(context.as_raw(), socket_type.to_raw()) };
+        let raw = unsafe { zmq_sys::zmq_socket(ctx, socket_type.to_raw()) };
         if raw.is_null() {
             return Err(Error::last("zmq_socket").context(socket_type.name()));
         }
