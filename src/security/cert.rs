@@ -1,0 +1,653 @@
+//! CURVE certificate files in the ZPL format (RFC 4) that czmq's `zcert` and
+//! pyzmq's `zmq.auth` read and write.
+//!
+//! A certificate is a public key, optionally its secret key, and metadata
+//! (name/value pairs). It is stored as two files: `name.key` with the public
+//! key (safe to hand out) and `name.key_secret` with both keys:
+//!
+//! ```text
+//! #   ZeroMQ CURVE **Secret** Certificate
+//! metadata
+//!     email = "ops@example.com"
+//! curve
+//!     public-key = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+//!     secret-key = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs"
+//! ```
+
+use super::keys::{CurveKeyPair, PublicKey, SecretKey};
+use crate::error::{Error, ErrorKind};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why a certificate could not be read, written or built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// Reading or writing a file failed.
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The text is not valid ZPL.
+    Syntax {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `public-key` or `secret-key` value is not a valid key.
+    Key {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+        /// `"public-key"` or `"secret-key"`.
+        field: &'static str,
+        /// The key error.
+        source: Box<Error>,
+    },
+    /// There is no `curve` / `public-key` entry.
+    MissingPublicKey {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+    },
+    /// The secret key does not belong to the public key.
+    KeyMismatch {
+        /// The file, if the text came from one.
+        path: Option<PathBuf>,
+    },
+    /// A metadata name or value cannot be stored in a certificate.
+    Metadata {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Generating keys failed (libzmq without CURVE).
+    Curve(Box<Error>),
+}
+
+impl CertificateError {
+    fn with_path(mut self, file: &Path) -> CertificateError {
+        match &mut self {
+            CertificateError::Syntax { path, .. }
+            | CertificateError::Key { path, .. }
+            | CertificateError::MissingPublicKey { path }
+            | CertificateError::KeyMismatch { path } => *path = Some(file.to_path_buf()),
+            _ => {}
+        }
+        self
+    }
+
+    fn io(path: &Path, source: std::io::Error) -> CertificateError {
+        CertificateError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn shown(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("certificate {}", p.display()),
+        None => "certificate".to_owned(),
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertificateError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            CertificateError::Syntax { path, line, reason } => {
+                write!(f, "{}: line {line}: {reason}", shown(path))
+            }
+            CertificateError::Key {
+                path,
+                field,
+                source,
+            } => write!(f, "{}: invalid {field}: {source}", shown(path)),
+            CertificateError::MissingPublicKey { path } => {
+                write!(f, "{}: no public-key in a curve section", shown(path))
+            }
+            CertificateError::KeyMismatch { path } => {
+                write!(
+                    f,
+                    "{}: the secret-key does not match the public-key",
+                    shown(path)
+                )
+            }
+            CertificateError::Metadata { name, reason } => {
+                write!(f, "certificate metadata {name:?}: {reason}")
+            }
+            CertificateError::Curve(e) => write!(f, "certificate keys: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CertificateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CertificateError::Io { source, .. } => Some(source),
+            CertificateError::Key { source, .. } | CertificateError::Curve(source) => {
+                Some(source.as_ref())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<CertificateError> for std::io::Error {
+    fn from(e: CertificateError) -> std::io::Error {
+        let kind = match &e {
+            CertificateError::Io { source, .. } => source.kind(),
+            CertificateError::Curve(_) => std::io::ErrorKind::Unsupported,
+            _ => std::io::ErrorKind::InvalidData,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+/// A CURVE certificate: a public key, maybe its secret key, and metadata.
+///
+/// ```
+/// use zmq::security::Certificate;
+/// let dir = std::env::temp_dir().join(format!("zmq-cert-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let mut cert = Certificate::generate()?;
+/// cert.set_metadata("name", "server")?;
+/// let (public_file, secret_file) = cert.save(dir.join("server.key"))?;
+///
+/// let public = Certificate::load(&public_file)?;
+/// assert_eq!(public.public_key(), cert.public_key());
+/// assert!(public.secret_key().is_none());
+/// assert_eq!(public.metadata("name"), Some("server"));
+/// let full = Certificate::load(secret_file.expect("it has a secret key"))?;
+/// assert_eq!(full.secret_key(), cert.secret_key());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    public: PublicKey,
+    secret: Option<SecretKey>,
+    metadata: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("public", &self.public)
+            .field("secret", &self.secret)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+impl Certificate {
+    /// A certificate with a new random key pair (`zmq_curve_keypair`).
+    pub fn generate() -> Result<Certificate, CertificateError> {
+        CurveKeyPair::generate()
+            .map(Certificate::from_keypair)
+            .map_err(|e| CertificateError::Curve(Box::new(e)))
+    }
+
+    /// A certificate holding a key pair.
+    pub fn from_keypair(pair: CurveKeyPair) -> Certificate {
+        Certificate {
+            public: pair.public,
+            secret: Some(pair.secret),
+            metadata: Vec::new(),
+        }
+    }
+
+    /// A public certificate: a public key, no secret.
+    pub fn from_public(public: PublicKey) -> Certificate {
+        Certificate {
+            public,
+            secret: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The secret key, if this certificate has one.
+    pub fn secret_key(&self) -> Option<&SecretKey> {
+        self.secret.as_ref()
+    }
+
+    /// The key pair, if this certificate has the secret key.
+    pub fn keypair(&self) -> Option<CurveKeyPair> {
+        self.secret.as_ref().map(|secret| CurveKeyPair {
+            public: self.public,
+            secret: secret.clone(),
+        })
+    }
+
+    /// The same certificate without its secret key.
+    pub fn to_public(&self) -> Certificate {
+        Certificate {
+            public: self.public,
+            secret: None,
+            metadata: self.metadata.clone(),
+        }
+    }
+
+    /// The value of a metadata entry.
+    pub fn metadata(&self, name: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All metadata entries, in order.
+    pub fn metadata_entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Sets (or replaces) a metadata entry. Names are ZPL names (letters,
+    /// digits and `$-_@.&+/`, at most 255 bytes); values are one line and
+    /// cannot hold both kinds of quote.
+    pub fn set_metadata(&mut self, name: &str, value: &str) -> Result<(), CertificateError> {
+        let invalid = |reason| CertificateError::Metadata {
+            name: name.to_owned(),
+            reason,
+        };
+        if name.is_empty() || name.len() > 255 {
+            return Err(invalid("a name is 1 to 255 bytes"));
+        }
+        if !name.bytes().all(is_name_byte) {
+            return Err(invalid("a name uses only letters, digits and $-_@.&+/"));
+        }
+        if value.contains(['\n', '\r', '\0']) {
+            return Err(invalid("a value is a single line without NUL"));
+        }
+        if value.contains('"') && value.contains('\'') {
+            return Err(invalid("a value cannot contain both ' and \""));
+        }
+        match self.metadata.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1 = value.to_owned(),
+            None => self.metadata.push((name.to_owned(), value.to_owned())),
+        }
+        Ok(())
+    }
+
+    /// Parses certificate text (ZPL).
+    pub fn parse(text: &str) -> Result<Certificate, CertificateError> {
+        let zpl = parse_zpl(text)?;
+        let mut public = None;
+        let mut secret = None;
+        let mut metadata = Vec::new();
+        for entry in zpl {
+            match (entry.section.as_str(), entry.name.as_str()) {
+                ("curve", "public-key") => {
+                    public = Some(PublicKey::from_z85(&entry.value).map_err(|source| {
+                        CertificateError::Key {
+                            path: None,
+                            field: "public-key",
+                            source: Box::new(source),
+                        }
+                    })?);
+                }
+                ("curve", "secret-key") => {
+                    secret = Some(SecretKey::from_z85(&entry.value).map_err(|source| {
+                        CertificateError::Key {
+                            path: None,
+                            field: "secret-key",
+                            source: Box::new(source),
+                        }
+                    })?);
+                }
+                ("metadata", _) => metadata.push((entry.name, entry.value)),
+                _ => {}
+            }
+        }
+        let public = public.ok_or(CertificateError::MissingPublicKey { path: None })?;
+        if let Some(secret) = &secret {
+            check_pair(&public, secret)?;
+        }
+        Ok(Certificate {
+            public,
+            secret,
+            metadata,
+        })
+    }
+
+    /// Reads a certificate file: `name.key` gives the public key and
+    /// metadata, `name.key_secret` both keys too.
+    pub fn load(path: impl AsRef<Path>) -> Result<Certificate, CertificateError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| CertificateError::io(path, e))?;
+        Certificate::parse(&text).map_err(|e| e.with_path(path))
+    }
+
+    /// The public certificate text: metadata and the public key.
+    pub fn to_public_zpl(&self) -> String {
+        self.zpl(PUBLIC_BANNER, false)
+    }
+
+    /// The secret certificate text (metadata and both keys), or `None`
+    /// without a secret key.
+    pub fn to_secret_zpl(&self) -> Option<String> {
+        self.secret.as_ref()?;
+        Some(self.zpl(SECRET_BANNER, true))
+    }
+
+    fn zpl(&self, banner: &str, with_secret: bool) -> String {
+        let mut out = format!("#   ****  Generated on {} by zmq (Rust)  ****\n", utc_now());
+        out.push_str(banner);
+        out.push_str("\nmetadata\n");
+        for (name, value) in &self.metadata {
+            let quote = if value.contains('"') { '\'' } else { '"' };
+            out.push_str(&format!("    {name} = {quote}{value}{quote}\n"));
+        }
+        out.push_str("curve\n");
+        out.push_str(&format!("    public-key = \"{}\"\n", self.public));
+        if let (true, Some(secret)) = (with_secret, &self.secret) {
+            out.push_str(&format!("    secret-key = \"{secret}\"\n"));
+        }
+        out
+    }
+
+    /// Writes the public certificate to `path`.
+    pub fn save_public(&self, path: impl AsRef<Path>) -> Result<(), CertificateError> {
+        let path = path.as_ref();
+        write_file(path, &self.to_public_zpl(), 0o644)
+    }
+
+    /// Writes the secret certificate (both keys) to `path`, readable only by
+    /// its owner (mode 0600). Fails if the certificate has no secret key.
+    pub fn save_secret(&self, path: impl AsRef<Path>) -> Result<(), CertificateError> {
+        let path = path.as_ref();
+        let Some(mut text) = self.to_secret_zpl() else {
+            return Err(CertificateError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "this certificate has no secret key",
+                ),
+            });
+        };
+        let result = write_file(path, &text, 0o600);
+        super::keys::zeroize_str(&mut text);
+        result
+    }
+
+    /// Writes the public certificate to `path` and, if there is a secret
+    /// key, the secret one to `<path>_secret` (czmq's `zcert_save`). Returns
+    /// both paths (the second is `None` for a public certificate).
+    pub fn save(
+        &self,
+        path: impl AsRef<Path>,
+    ) -> Result<(PathBuf, Option<PathBuf>), CertificateError> {
+        let path = path.as_ref();
+        self.save_public(path)?;
+        if self.secret.is_none() {
+            return Ok((path.to_path_buf(), None));
+        }
+        let mut secret_path = path.as_os_str().to_owned();
+        secret_path.push("_secret");
+        let secret_path = PathBuf::from(secret_path);
+        self.save_secret(&secret_path)?;
+        Ok((path.to_path_buf(), Some(secret_path)))
+    }
+}
+
+/// Creates a new key pair and writes it as `<dir>/<name>.key` (public) and
+/// `<dir>/<name>.key_secret` (both keys), like pyzmq's
+/// `zmq.auth.create_certificates`. Returns the two paths.
+pub fn create_certificates(
+    dir: impl AsRef<Path>,
+    name: &str,
+) -> Result<(PathBuf, PathBuf), CertificateError> {
+    let cert = Certificate::generate()?;
+    let public = dir.as_ref().join(format!("{name}.key"));
+    let (public, secret) = cert.save(public)?;
+    // save() writes a secret file whenever the certificate has a secret key.
+    let secret = secret.unwrap_or_else(|| dir.as_ref().join(format!("{name}.key_secret")));
+    Ok((public, secret))
+}
+
+/// Loads every public certificate (`*.key` file) of a directory, in file
+/// name order, as pyzmq's `zmq.auth.load_certificates` does. A file that is
+/// not a valid certificate is an error naming it.
+pub fn load_certificates(dir: impl AsRef<Path>) -> Result<Vec<Certificate>, CertificateError> {
+    let dir = dir.as_ref();
+    let entries = std::fs::read_dir(dir).map_err(|e| CertificateError::io(dir, e))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| CertificateError::io(dir, e))?.path();
+        if path.extension().is_some_and(|ext| ext == "key") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths.iter().map(Certificate::load).collect()
+}
+
+fn check_pair(public: &PublicKey, secret: &SecretKey) -> Result<(), CertificateError> {
+    match secret.public_key() {
+        Ok(derived) if derived == *public => Ok(()),
+        Ok(_) => Err(CertificateError::KeyMismatch { path: None }),
+        // Without CURVE in libzmq the pair cannot be checked (nor used).
+        Err(e) if e.kind() == ErrorKind::NotSupported => Ok(()),
+        Err(e) => Err(CertificateError::Curve(Box::new(e))),
+    }
+}
+
+fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| CertificateError::io(path, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| CertificateError::io(path, e))
+}
+
+const PUBLIC_BANNER: &str = "\
+#   ZeroMQ CURVE Public Certificate
+#   Exchange securely, or use a secure mechanism to verify the contents
+#   of this file after exchange. Store public certificates in your home
+#   directory, in the .curve subdirectory.
+";
+
+const SECRET_BANNER: &str = "\
+#   ZeroMQ CURVE **Secret** Certificate
+#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.
+";
+
+/// ZPL name characters (RFC 4): letters, digits and `$-_@.&+/`.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"$-_@.&+/".contains(&b)
+}
+
+/// One `name = value` line of a ZPL file under a top-level section.
+struct ZplEntry {
+    section: String,
+    name: String,
+    value: String,
+}
+
+/// A small ZPL (RFC 4) reader for the two-level structure of certificates:
+/// top-level section names and indented `name = value` entries beneath them.
+/// Comments (`#`) and blank lines are skipped; values may be unquoted or
+/// quoted with `"` or `'`.
+fn parse_zpl(text: &str) -> Result<Vec<ZplEntry>, CertificateError> {
+    let mut entries = Vec::new();
+    let mut section = String::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (index, raw_line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let syntax = |reason: &str| CertificateError::Syntax {
+            path: None,
+            line: line_no,
+            reason: reason.to_owned(),
+        };
+        let line = raw_line.trim_end();
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('\t') {
+            return Err(syntax("indentation must use spaces, not tabs"));
+        }
+        let indented = content.len() != line.len();
+        let (name, value) = match content.split_once('=') {
+            Some((name, rest)) => (name.trim(), Some(parse_value(rest.trim()).map_err(syntax)?)),
+            None => {
+                // A bare name, possibly followed by a comment.
+                let name = content.split('#').next().unwrap_or("").trim();
+                (name, None)
+            }
+        };
+        if name.is_empty() || !name.bytes().all(is_name_byte) {
+            return Err(syntax(&format!("invalid name {name:?}")));
+        }
+        if !indented {
+            section = name.to_owned();
+            continue;
+        }
+        if section.is_empty() {
+            return Err(syntax("an indented entry outside any section"));
+        }
+        entries.push(ZplEntry {
+            section: section.clone(),
+            name: name.to_owned(),
+            value: value.unwrap_or_default(),
+        });
+    }
+    Ok(entries)
+}
+
+/// A ZPL value: `"quoted"`, `'quoted'`, or unquoted up to a `#` comment.
+fn parse_value(text: &str) -> Result<String, &'static str> {
+    let Some(quote) = text.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+        return Ok(text.split('#').next().unwrap_or("").trim_end().to_owned());
+    };
+    let body = &text[1..];
+    let Some(end) = body.find(quote) else {
+        return Err("a quoted value without its closing quote");
+    };
+    let rest = body[end + 1..].trim_start();
+    if !rest.is_empty() && !rest.starts_with('#') {
+        return Err("text after a quoted value");
+    }
+    Ok(body[..end].to_owned())
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM:SS UTC`, for the file banner.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+    const SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+
+    #[test]
+    fn parses_czmq_style_quoted_and_pyzmq_style_unquoted_metadata() {
+        let text = format!(
+            "#   ****  Generated by CZMQ  ****\n\nmetadata\n    name = \"alice\" # who\n    \
+             role = admin # a comment\ncurve\n    public-key = \"{PUBLIC}\"\n    \
+             secret-key = '{SECRET}'\n"
+        );
+        let cert = Certificate::parse(&text).unwrap();
+        assert_eq!(cert.public_key().to_string(), PUBLIC);
+        assert_eq!(cert.secret_key().unwrap().to_string(), SECRET);
+        assert_eq!(cert.metadata("name"), Some("alice"));
+        assert_eq!(cert.metadata("role"), Some("admin"));
+    }
+
+    #[test]
+    fn round_trips_through_text() {
+        let mut cert = Certificate::from_keypair(CurveKeyPair {
+            public: PUBLIC.parse().unwrap(),
+            secret: SECRET.parse().unwrap(),
+        });
+        cert.set_metadata("quote", "say \"hi\"").unwrap();
+        let back = Certificate::parse(&cert.to_secret_zpl().unwrap()).unwrap();
+        assert_eq!(back, cert);
+        let public = Certificate::parse(&cert.to_public_zpl()).unwrap();
+        assert_eq!(public, cert.to_public());
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_line() {
+        let missing = Certificate::parse("metadata\ncurve\n").unwrap_err();
+        assert!(matches!(missing, CertificateError::MissingPublicKey { .. }));
+        let bad_key = Certificate::parse("curve\n    public-key = \"short\"\n").unwrap_err();
+        assert!(
+            bad_key.to_string().contains("invalid public-key"),
+            "{bad_key}"
+        );
+        let unterminated = Certificate::parse("curve\n    public-key = \"abc\n").unwrap_err();
+        assert!(
+            unterminated.to_string().contains("line 2"),
+            "{unterminated}"
+        );
+        let mismatch = format!(
+            "curve\n    public-key = \"{}\"\n    secret-key = \"{SECRET}\"\n",
+            "0".repeat(40)
+        );
+        if crate::has("curve") {
+            assert!(matches!(
+                Certificate::parse(&mismatch).unwrap_err(),
+                CertificateError::KeyMismatch { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn rejects_metadata_that_cannot_be_written() {
+        let mut cert = Certificate::from_public(PUBLIC.parse().unwrap());
+        assert!(cert.set_metadata("bad name", "x").is_err());
+        assert!(cert.set_metadata("ok", "two\nlines").is_err());
+        assert!(cert.set_metadata("ok", "both ' and \"").is_err());
+        cert.set_metadata("ok", "fine").unwrap();
+        cert.set_metadata("ok", "replaced").unwrap();
+        assert_eq!(cert.metadata_entries().count(), 1);
+        assert_eq!(cert.metadata("ok"), Some("replaced"));
+    }
+
+    #[test]
+    fn banner_date_looks_like_a_date() {
+        let now = utc_now();
+        assert_eq!(now.len(), "2024-01-01 00:00:00 UTC".len(), "{now}");
+        assert!(now.starts_with("20"), "{now}");
+    }
+}
