@@ -56,6 +56,7 @@ pub use poll::{poll, PollEvents, PollItem};
 pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };
+pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
 
 /// The raw FFI crate, for what the safe API does not cover.
 pub use zmq_sys as sys;
