@@ -11,9 +11,6 @@
 //! port the OS picked, so the tour never collides with anything. It exits 0
 //! when every part worked and the valuation checked out.
 
-#[path = "common/clock.rs"]
-mod clock;
-
 #[allow(dead_code)]
 mod chatz {
     #[path = "client.rs"]
@@ -64,7 +61,10 @@ const VALUZ_ORDERS: u64 = 20_000;
 
 fn main() -> ExitCode {
     let (major, minor, patch) = zmq::version();
-    println!("zmq tour: libzmq {major}.{minor}.{patch}; tickz, chatz and valuz on loopback for {} s", TOUR.as_secs());
+    println!(
+        "zmq tour: libzmq {major}.{minor}.{patch}; tickz, chatz and valuz on loopback for {} s",
+        TOUR.as_secs()
+    );
     let ctx = zmq::Context::new();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -94,25 +94,43 @@ fn main() -> ExitCode {
     if failed {
         return ExitCode::FAILURE;
     }
-    println!("zmq tour: done in {:.1} s, all parts worked", started.elapsed().as_secs_f64());
+    println!(
+        "zmq tour: done in {:.1} s, all parts worked",
+        started.elapsed().as_secs_f64()
+    );
     ExitCode::SUCCESS
 }
 
 fn say(started: Instant, part: &str, line: &str) {
-    println!("{:>5.2}s  {part:<7} {line}", started.elapsed().as_secs_f64());
+    println!(
+        "{:>5.2}s  {part:<7} {line}",
+        started.elapsed().as_secs_f64()
+    );
 }
 
-fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<(&'static str, Part)>, BoxError> {
+fn start(
+    ctx: &zmq::Context,
+    stop: &Arc<AtomicBool>,
+    t0: Instant,
+) -> Result<Vec<(&'static str, Part)>, BoxError> {
     let mut parts: Vec<(&'static str, Part)> = Vec::new();
 
     // tickz: a server ticking every 250 ms and a client following two symbols.
-    let mut ticker = tickz::server::TickServer::bind(ctx, "tcp://127.0.0.1:*", Duration::from_millis(250))?;
-    say(t0, "tickz", &format!("server publishing on {}", ticker.endpoint));
+    let mut ticker =
+        tickz::server::TickServer::bind(ctx, "tcp://127.0.0.1:*", Duration::from_millis(250))?;
+    say(
+        t0,
+        "tickz",
+        &format!("server publishing on {}", ticker.endpoint),
+    );
     let mut reader = tickz::client::TickClient::connect(ctx, &ticker.endpoint)?;
     reader.follow("AAPL")?;
     reader.follow("MSFT")?;
     let s = stop.clone();
-    parts.push(("tickz server", std::thread::spawn(move || Ok(ticker.run(&s)?))));
+    parts.push((
+        "tickz server",
+        std::thread::spawn(move || Ok(ticker.run(&s)?)),
+    ));
     let s = stop.clone();
     parts.push((
         "tickz client",
@@ -132,15 +150,45 @@ fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<
     ));
 
     // chatz: a server and two scripted users.
-    let log: chatz::server::Log = Box::new(move |line| say(t0, "chatz", &format!("server: {line}")));
-    let mut chat = chatz::server::ChatServer::bind(ctx, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", Duration::from_secs(5), log)?;
-    say(t0, "chatz", &format!("server: requests on {}, feed on {}", chat.router_endpoint, chat.publish_endpoint));
+    let log: chatz::server::Log =
+        Box::new(move |line| say(t0, "chatz", &format!("server: {line}")));
+    let mut chat = chatz::server::ChatServer::bind(
+        ctx,
+        "tcp://127.0.0.1:*",
+        "tcp://127.0.0.1:*",
+        Duration::from_secs(5),
+        log,
+    )?;
+    say(
+        t0,
+        "chatz",
+        &format!(
+            "server: requests on {}, feed on {}",
+            chat.router_endpoint, chat.publish_endpoint
+        ),
+    );
     let (router, feed) = (chat.router_endpoint.clone(), chat.publish_endpoint.clone());
     let s = stop.clone();
-    parts.push(("chatz server", std::thread::spawn(move || Ok(chat.run(&s)?))));
+    parts.push((
+        "chatz server",
+        std::thread::spawn(move || Ok(chat.run(&s)?)),
+    ));
     let scripts: [(&str, &[(u64, &str)]); 2] = [
-        ("alice", &[(600, "hi all, alice here"), (2200, "valuz is crunching numbers next door"), (3800, "bye for now!")]),
-        ("bob", &[(1300, "hello alice! bob here"), (3000, "tickz says AAPL is on the move")]),
+        (
+            "alice",
+            &[
+                (600, "hi all, alice here"),
+                (2200, "valuz is crunching numbers next door"),
+                (3800, "bye for now!"),
+            ],
+        ),
+        (
+            "bob",
+            &[
+                (1300, "hello alice! bob here"),
+                (3000, "tickz says AAPL is on the move"),
+            ],
+        ),
     ];
     for (handle, script) in scripts {
         let mut client = chatz::client::ChatClient::connect(ctx, handle, &router, &feed)?;
@@ -161,7 +209,10 @@ fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<
                     for event in client.step(Duration::from_millis(50))? {
                         use chatz::client::Event;
                         match event {
-                            Event::Broadcast { handle: from, message } => {
+                            Event::Broadcast {
+                                handle: from,
+                                message,
+                            } => {
                                 heard += 1;
                                 if observer {
                                     say(t0, "chatz", &format!("{from}: {message}"));
@@ -170,7 +221,11 @@ fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<
                             Event::Users(users) if observer => {
                                 say(t0, "chatz", &format!("here now: {}", users.join(", ")))
                             }
-                            Event::ServerGone => say(t0, "chatz", &format!("{handle}: the server is not answering")),
+                            Event::ServerGone => say(
+                                t0,
+                                "chatz",
+                                &format!("{handle}: the server is not answering"),
+                            ),
                             _ => {}
                         }
                     }
@@ -187,7 +242,8 @@ fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<
     parts.push((
         "valuz",
         std::thread::spawn(move || {
-            let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(move |line: &str| say(t0, "valuz", line));
+            let log: Arc<dyn Fn(&str) + Send + Sync> =
+                Arc::new(move |line: &str| say(t0, "valuz", line));
             let mut last = 0;
             let mut progress = |done: u64, total: u64| {
                 let percent = done * 100 / total.max(1);
@@ -197,11 +253,33 @@ fn start(ctx: &zmq::Context, stop: &Arc<AtomicBool>, t0: Instant) -> Result<Vec<
                 }
             };
             let transport = valuz::pipeline::Transport::Tcp;
-            let report = valuz::pipeline::run(4, VALUZ_ORDERS, transport, Duration::from_millis(300), log, &mut progress)?;
+            let report = valuz::pipeline::run(
+                4,
+                VALUZ_ORDERS,
+                transport,
+                Duration::from_millis(300),
+                log,
+                &mut progress,
+            )?;
             let (expected, result) = (report.expected, report.outcome.result);
-            say(t0, "valuz", &format!("Expected result: {}", valuz::proto::format_result(expected)));
-            say(t0, "valuz", &format!("Total elapsed time: {} msec", report.outcome.elapsed.as_millis()));
-            say(t0, "valuz", &format!("Calculated result: {}", valuz::proto::format_result(result)));
+            say(
+                t0,
+                "valuz",
+                &format!("Expected result: {}", valuz::proto::format_result(expected)),
+            );
+            say(
+                t0,
+                "valuz",
+                &format!(
+                    "Total elapsed time: {} msec",
+                    report.outcome.elapsed.as_millis()
+                ),
+            );
+            say(
+                t0,
+                "valuz",
+                &format!("Calculated result: {}", valuz::proto::format_result(result)),
+            );
             if !report.agrees() {
                 return Err("the calculated result differs from the expected one".into());
             }

@@ -54,10 +54,18 @@ fn serve_at(ctx: &zmq::Context, router: &str, expiry: Duration) -> Running {
     let log: chatz::server::Log = Box::new(|line| eprintln!("[server] {line}"));
     let mut server = ChatServer::bind(ctx, router, "tcp://127.0.0.1:*", expiry, log).expect("bind");
     let stop = Arc::new(AtomicBool::new(false));
-    let (router, feed) = (server.router_endpoint.clone(), server.publish_endpoint.clone());
+    let (router, feed) = (
+        server.router_endpoint.clone(),
+        server.publish_endpoint.clone(),
+    );
     let s = stop.clone();
     let thread = std::thread::spawn(move || server.run(&s).expect("server run"));
-    Running { router, feed, stop, thread: Some(thread) }
+    Running {
+        router,
+        feed,
+        stop,
+        thread: Some(thread),
+    }
 }
 
 fn serve(ctx: &zmq::Context, expiry: Duration) -> Running {
@@ -83,7 +91,9 @@ fn ask(s: &Socket, body: &[u8]) -> Vec<String> {
 fn server_answers_a_hundred_concurrent_clients() {
     let ctx = zmq::Context::new();
     let server = serve(&ctx, Duration::from_secs(30));
-    let clients: Vec<(String, Socket)> = (0..100).map(|i| (format!("user{i:03}"), req(&ctx, &server.router))).collect();
+    let clients: Vec<(String, Socket)> = (0..100)
+        .map(|i| (format!("user{i:03}"), req(&ctx, &server.router)))
+        .collect();
     for (handle, s) in &clients {
         s.send(handle.as_str()).unwrap();
     }
@@ -106,10 +116,22 @@ fn malformed_requests_are_answered_and_the_server_stays_up() {
     assert_eq!(ask(&alice, b"alice"), ["alice"]);
 
     let big = vec![b'x'; 100 * 1024];
-    let bad: [&[u8]; 6] = [b"", b"\xff\xfe\xfd", b"bob\x1fone\x1ftwo", &big, b"\x1fno handle", b"bad\nhandle"];
+    let bad: [&[u8]; 6] = [
+        b"",
+        b"\xff\xfe\xfd",
+        b"bob\x1fone\x1ftwo",
+        &big,
+        b"\x1fno handle",
+        b"bad\nhandle",
+    ];
     for body in bad {
         let s = req(&ctx, &server.router);
-        assert_eq!(ask(&s, body), ["alice"], "answered with the list for {:?}", &body[..body.len().min(16)]);
+        assert_eq!(
+            ask(&s, body),
+            ["alice"],
+            "answered with the list for {:?}",
+            &body[..body.len().min(16)]
+        );
     }
 
     // A DEALER can send what a REQ cannot: several body frames, no delimiter.
@@ -127,7 +149,9 @@ fn malformed_requests_are_answered_and_the_server_stays_up() {
     let port = server.router.rsplit(':').next().unwrap();
     let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
     raw.set_read_timeout(Some(LONG)).unwrap();
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let _ = raw.write_all(&noise);
     let mut sink = Vec::new();
     let _ = raw.read_to_end(&mut sink); // ends when the server hangs up
@@ -138,7 +162,11 @@ fn malformed_requests_are_answered_and_the_server_stays_up() {
     s.send("").unwrap();
     assert_eq!(s.recv_multipart().unwrap(), [""]);
 
-    assert_eq!(ask(&alice, b"alice"), ["alice", "dave"], "the server is still up and nobody was dropped");
+    assert_eq!(
+        ask(&alice, b"alice"),
+        ["alice", "dave"],
+        "the server is still up and nobody was dropped"
+    );
 }
 
 #[test]
@@ -155,13 +183,19 @@ fn a_silent_user_expires_after_its_lease() {
             break;
         }
         assert_eq!(users, ["active", "silent"]);
-        assert!(since.elapsed() < Duration::from_secs(10), "silent never expired");
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "silent never expired"
+        );
         // The active user keeps its lease with a keep-alive every 100 ms.
         let mut items = [zmq::PollItem::socket(&silent, zmq::PollEvents::POLLIN)];
         zmq::poll(&mut items, Some(Duration::from_millis(100))).unwrap();
     }
     let elapsed = since.elapsed();
-    assert!(elapsed >= Duration::from_millis(900), "expired too early: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "expired too early: {elapsed:?}"
+    );
 }
 
 #[test]
@@ -174,9 +208,18 @@ fn posts_reach_every_client_and_users_are_listed() {
     let deadline = Instant::now() + LONG;
     let (mut alice_heard, mut bob_heard, mut bob_saw_both) = (false, false, false);
     while !(alice_heard && bob_heard && bob_saw_both) {
-        assert!(Instant::now() < deadline, "alice {alice_heard}, bob {bob_heard}, users {bob_saw_both}");
-        let want = Event::Broadcast { handle: "alice".into(), message: "hi bob\nsecond line".into() };
-        alice_heard |= alice.step(Duration::from_millis(20)).unwrap().contains(&want);
+        assert!(
+            Instant::now() < deadline,
+            "alice {alice_heard}, bob {bob_heard}, users {bob_saw_both}"
+        );
+        let want = Event::Broadcast {
+            handle: "alice".into(),
+            message: "hi bob\nsecond line".into(),
+        };
+        alice_heard |= alice
+            .step(Duration::from_millis(20))
+            .unwrap()
+            .contains(&want);
         for event in bob.step(Duration::from_millis(20)).unwrap() {
             bob_heard |= event == want;
             bob_saw_both |= event == Event::Users(vec!["alice".into(), "bob".into()]);
@@ -194,7 +237,11 @@ fn client_says_when_the_server_is_gone_and_when_it_is_back() {
         let deadline = Instant::now() + LONG;
         loop {
             assert!(Instant::now() < deadline, "no {want:?}");
-            if client.step(Duration::from_millis(50)).unwrap().contains(want) {
+            if client
+                .step(Duration::from_millis(50))
+                .unwrap()
+                .contains(want)
+            {
                 return;
             }
         }
@@ -215,7 +262,15 @@ fn client_says_when_the_server_is_gone_and_when_it_is_back() {
 
 fn server_process(expiry: &str) -> (Proc, String, String) {
     let mut cmd = Command::new(example("chatz"));
-    cmd.args(["server", "--router", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*", "--expiry", expiry]);
+    cmd.args([
+        "server",
+        "--router",
+        "tcp://127.0.0.1:*",
+        "--publish",
+        "tcp://127.0.0.1:*",
+        "--expiry",
+        expiry,
+    ]);
     let mut server = Proc::spawn("chatz server", cmd);
     let eps = server.endpoints_on_err("requests on");
     assert_eq!(eps.len(), 2, "{eps:?}");
@@ -231,7 +286,11 @@ fn python_req_clients_on_the_server_process() {
         cmd
     });
     let status = clients.wait(Duration::from_secs(60));
-    assert!(status.success() && clients.seen_out.contains(&"ok".to_owned()), "{:#?}", clients.seen_out);
+    assert!(
+        status.success() && clients.seen_out.contains(&"ok".to_owned()),
+        "{:#?}",
+        clients.seen_out
+    );
     // The server logged the bad requests and kept going.
     server.expect_err(LONG, |l| l.contains("bad request"));
 }
@@ -241,7 +300,9 @@ fn plain_clients_talk_through_the_server_process() {
     let (mut server, router, feed) = server_process("1");
     let client = |handle: &str| {
         let mut cmd = Command::new(example("chatz"));
-        cmd.args(["client", "--plain", "--handle", handle, "--server", &router, "--feed", &feed]);
+        cmd.args([
+            "client", "--plain", "--handle", handle, "--server", &router, "--feed", &feed,
+        ]);
         Proc::spawn(handle, cmd)
     };
     let (mut alice, mut bob) = (client("alice"), client("bob"));
@@ -250,7 +311,9 @@ fn plain_clients_talk_through_the_server_process() {
     alice.send_line("hello bob");
     bob.expect_out(LONG, |l| l == "alice: hello bob");
     bob.send_line("hi alice ∞ and \u{1f} are not separators in a post");
-    alice.expect_out(LONG, |l| l == "bob: hi alice   and   are not separators in a post");
+    alice.expect_out(LONG, |l| {
+        l == "bob: hi alice   and   are not separators in a post"
+    });
     // Closing stdin ends a plain client once its posts are out.
     bob.close_stdin();
     assert!(bob.wait(LONG).success());
@@ -264,7 +327,9 @@ fn plain_client_behind_a_python_server_with_the_infinity_separator() {
     let mut py = Proc::spawn("python server", python("demo_chatz_server.py"));
     let eps = py.endpoints_on_out("chatz-py");
     let mut cmd = Command::new(example("chatz"));
-    cmd.args(["client", "--plain", "--handle", "zoe", "--server", &eps[0], "--feed", &eps[1]]);
+    cmd.args([
+        "client", "--plain", "--handle", "zoe", "--server", &eps[0], "--feed", &eps[1],
+    ]);
     let mut zoe = Proc::spawn("zoe", cmd);
     zoe.expect_err(LONG, |l| l.contains("connected"));
     zoe.send_line("hello from rust");

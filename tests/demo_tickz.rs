@@ -8,7 +8,6 @@ mod demo_support;
 #[allow(dead_code)]
 #[path = "../examples/tickz/client.rs"]
 mod client;
-#[allow(dead_code)]
 #[path = "../examples/common/clock.rs"]
 mod clock;
 #[allow(dead_code)]
@@ -43,7 +42,8 @@ fn collect(client: &mut TickClient, n: usize) -> Vec<proto::Tick> {
 #[test]
 fn client_follows_exactly_the_symbols_it_asks_for() {
     let ctx = zmq::Context::new();
-    let mut server = TickServer::bind(&ctx, "tcp://127.0.0.1:*", Duration::from_millis(20)).unwrap();
+    let mut server =
+        TickServer::bind(&ctx, "tcp://127.0.0.1:*", Duration::from_millis(20)).unwrap();
     let mut client = TickClient::connect(&ctx, &server.endpoint).unwrap();
     client.follow("AAPL").unwrap();
     client.follow("GOOG").unwrap();
@@ -52,9 +52,15 @@ fn client_follows_exactly_the_symbols_it_asks_for() {
     let thread = std::thread::spawn(move || server.run(&s).unwrap());
 
     let ticks = collect(&mut client, 10);
-    assert!(ticks.iter().all(|t| t.symbol == "AAPL" || t.symbol == "GOOG"));
-    assert!(ticks.iter().all(|t| t.format == TimeFormat::Float && t.price > 0.0));
-    assert!(ticks.iter().all(|t| (t.time - clock::now_epoch()).abs() < 60.0));
+    assert!(ticks
+        .iter()
+        .all(|t| t.symbol == "AAPL" || t.symbol == "GOOG"));
+    assert!(ticks
+        .iter()
+        .all(|t| t.format == TimeFormat::Float && t.price > 0.0));
+    assert!(ticks
+        .iter()
+        .all(|t| (t.time - clock::now_epoch()).abs() < 60.0));
 
     // Remove one while running: after the unsubscribe lands, only GOOG.
     client.unfollow("AAPL").unwrap();
@@ -76,13 +82,22 @@ fn prefix_matches_and_malformed_messages_are_filtered() {
     let deadline = Instant::now() + LONG;
     loop {
         assert!(Instant::now() < deadline, "no AAPL tick arrived");
-        publisher.send_multipart([&b"AAPLX"[..], &now, &1f64.to_le_bytes()]).unwrap();
+        publisher
+            .send_multipart([&b"AAPLX"[..], &now, &1f64.to_le_bytes()])
+            .unwrap();
         publisher.send_multipart([&b"AAPL"[..], &now]).unwrap();
-        publisher.send_multipart([&b"AAPL"[..], &[0; 8], &2f64.to_le_bytes()]).unwrap();
-        publisher.send_multipart([&b"AAPL"[..], &now, &95.5f64.to_le_bytes()]).unwrap();
+        publisher
+            .send_multipart([&b"AAPL"[..], &[0; 8], &2f64.to_le_bytes()])
+            .unwrap();
+        publisher
+            .send_multipart([&b"AAPL"[..], &now, &95.5f64.to_le_bytes()])
+            .unwrap();
         let ticks = client.step(Duration::from_millis(100)).unwrap();
         if let Some(tick) = ticks.first() {
-            assert_eq!(ticks.iter().map(|t| t.price).collect::<Vec<_>>(), vec![95.5; ticks.len()]);
+            assert_eq!(
+                ticks.iter().map(|t| t.price).collect::<Vec<_>>(),
+                vec![95.5; ticks.len()]
+            );
             assert_eq!(tick.symbol, "AAPL");
             assert!(client.rejected >= 3);
             break;
@@ -113,7 +128,16 @@ fn python_sub_reads_the_server_process() {
 fn plain_client_reads_the_server_process() {
     let (_server, endpoint) = server_process();
     let mut cmd = Command::new(example("tickz"));
-    cmd.args(["client", "--plain", "--count", "6", "--connect", &endpoint, "yhoo", "BBRY"]);
+    cmd.args([
+        "client",
+        "--plain",
+        "--count",
+        "6",
+        "--connect",
+        &endpoint,
+        "yhoo",
+        "BBRY",
+    ]);
     let mut client = Proc::spawn("tickz client", cmd);
     assert!(client.wait(LONG * 2).success());
     assert_eq!(client.seen_out.len(), 6, "{:#?}", client.seen_out);
@@ -131,7 +155,15 @@ fn plain_client_reads_a_2014_python_publisher() {
     let mut publisher = Proc::spawn("python 2014 pub", python("demo_tickz_pub2014.py"));
     let endpoint = publisher.endpoints_on_out("tickz-py PUB").remove(0);
     let mut cmd = Command::new(example("tickz"));
-    cmd.args(["client", "--plain", "--count", "5", "--connect", &endpoint, "AAPL"]);
+    cmd.args([
+        "client",
+        "--plain",
+        "--count",
+        "5",
+        "--connect",
+        &endpoint,
+        "AAPL",
+    ]);
     let mut client = Proc::spawn("tickz client", cmd);
     assert!(client.wait(LONG * 2).success());
     assert_eq!(client.seen_out.len(), 5);
@@ -141,7 +173,10 @@ fn plain_client_reads_a_2014_python_publisher() {
         let fields: Vec<&str> = line.split(' ').collect();
         assert_eq!(fields[0], "AAPL", "{line}");
         let price: f64 = fields[1].parse().unwrap();
-        assert!(price > last && price > 95.0, "only the real AAPL ticks, in order: {line}");
+        assert!(
+            price > last && price > 95.0,
+            "only the real AAPL ticks, in order: {line}"
+        );
         last = price;
         assert!(fields[2].ends_with(".000Z"), "whole seconds: {line}");
     }
@@ -149,7 +184,10 @@ fn plain_client_reads_a_2014_python_publisher() {
 
 #[test]
 fn client_refuses_an_invalid_symbol() {
-    let out = Command::new(example("tickz")).args(["client", "--plain", "AA-PL"]).output().unwrap();
+    let out = Command::new(example("tickz"))
+        .args(["client", "--plain", "AA-PL"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[A-Z][A-Z0-9]+"));
 }

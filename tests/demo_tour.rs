@@ -12,7 +12,14 @@ fn tour_shows_every_demo_and_exits_zero() {
     let status = tour.wait(Duration::from_secs(60));
     let out = tour.seen_out.join("\n");
     assert!(status.success(), "{out}");
-    for want in ["tickz   AAPL ", "tickz   MSFT ", "alice: hi all", "bob: hello alice", "Calculated result: ", "all parts worked"] {
+    for want in [
+        "tickz   AAPL ",
+        "tickz   MSFT ",
+        "alice: hi all",
+        "bob: hello alice",
+        "Calculated result: ",
+        "all parts worked",
+    ] {
         assert!(out.contains(want), "no {want:?} in\n{out}");
     }
 }

@@ -32,14 +32,24 @@ const LONG: Duration = Duration::from_secs(60);
 fn run_in_process(transport: Transport) {
     let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(|line: &str| eprintln!("[valuz] {line}"));
     let mut calls = 0;
-    let report = pipeline::run(4, 5_000, transport, Duration::from_millis(50), log, &mut |done, total| {
-        assert!(done <= total);
-        calls += 1;
-    })
+    let report = pipeline::run(
+        4,
+        5_000,
+        transport,
+        Duration::from_millis(50),
+        log,
+        &mut |done, total| {
+            assert!(done <= total);
+            calls += 1;
+        },
+    )
     .expect("the pipeline runs");
     assert!(calls >= 2, "progress is reported");
     assert_eq!(report.outcome.bad_values, 0);
-    assert_eq!(proto::format_result(report.outcome.result), proto::format_result(report.expected));
+    assert_eq!(
+        proto::format_result(report.outcome.result),
+        proto::format_result(report.expected)
+    );
     assert!(report.agrees());
 }
 
@@ -69,20 +79,45 @@ fn run_command_prints_both_results_and_exits_zero() {
     let expected = result_line(&run.seen_out, "Expected result: ");
     assert_eq!(result_line(&run.seen_out, "Calculated result: "), expected);
     assert!(expected.starts_with(['+', '-']) && expected.split_once('.').unwrap().1.len() == 3);
-    result_line(&run.seen_out, "Total elapsed time: ").strip_suffix(" msec").unwrap().parse::<u64>().unwrap();
+    result_line(&run.seen_out, "Total elapsed time: ")
+        .strip_suffix(" msec")
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
 }
 
 /// Starts a Rust reduce and a Rust source as processes on OS-picked ports:
 /// returns them and the endpoints (orders, values, control).
 fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
     let mut cmd = Command::new(example("valuz"));
-    cmd.args(["reduce", "--workers", workers, "--orders", orders, "--settle", "300"]);
-    cmd.args(["--pull", "tcp://127.0.0.1:*", "--control", "tcp://127.0.0.1:*"]);
+    cmd.args([
+        "reduce",
+        "--workers",
+        workers,
+        "--orders",
+        orders,
+        "--settle",
+        "300",
+    ]);
+    cmd.args([
+        "--pull",
+        "tcp://127.0.0.1:*",
+        "--control",
+        "tcp://127.0.0.1:*",
+    ]);
     let mut reduce = Proc::spawn("valuz reduce", cmd);
     let eps = reduce.endpoints_on_err("values on");
     let (values, control) = (eps[0].clone(), eps[1].clone());
     let mut cmd = Command::new(example("valuz"));
-    cmd.args(["source", "--orders", orders, "--push", "tcp://127.0.0.1:*", "--control", &control]);
+    cmd.args([
+        "source",
+        "--orders",
+        orders,
+        "--push",
+        "tcp://127.0.0.1:*",
+        "--control",
+        &control,
+    ]);
     let mut source = Proc::spawn("valuz source", cmd);
     let orders_at = source.endpoints_on_err("orders on").remove(0);
     (reduce, source, [orders_at, values, control])
@@ -90,7 +125,15 @@ fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
 
 fn rust_worker(eps: &[String; 3]) -> Proc {
     let mut cmd = Command::new(example("valuz"));
-    cmd.args(["worker", "--pull", &eps[0], "--push", &eps[1], "--control", &eps[2]]);
+    cmd.args([
+        "worker",
+        "--pull",
+        &eps[0],
+        "--push",
+        &eps[1],
+        "--control",
+        &eps[2],
+    ]);
     Proc::spawn("valuz worker", cmd)
 }
 
@@ -98,7 +141,10 @@ fn check_agreement(reduce: &mut Proc, source: &mut Proc) {
     assert!(source.wait(LONG).success());
     assert!(reduce.wait(LONG).success(), "{:#?}", reduce.seen_out);
     let expected = result_line(&source.seen_out, "Expected result: ").to_owned();
-    assert_eq!(result_line(&reduce.seen_out, "Calculated result: "), expected);
+    assert_eq!(
+        result_line(&reduce.seen_out, "Calculated result: "),
+        expected
+    );
 }
 
 #[test]

@@ -50,7 +50,12 @@ fn request_socket(ctx: &zmq::Context, server: &str) -> zmq::Result<Socket> {
 
 impl ChatClient {
     /// Connects to the server (`server`, its ROUTER) and the feed (its PUB).
-    pub fn connect(ctx: &zmq::Context, handle: &str, server: &str, feed: &str) -> zmq::Result<ChatClient> {
+    pub fn connect(
+        ctx: &zmq::Context,
+        handle: &str,
+        server: &str,
+        feed: &str,
+    ) -> zmq::Result<ChatClient> {
         let sub = ctx.socket(SocketType::Sub)?;
         sub.set(zmq::opt::Linger, Duration::ZERO)?;
         sub.subscribe("")?;
@@ -92,7 +97,11 @@ impl ChatClient {
 
     /// Posts not yet answered by the server.
     pub fn pending(&self) -> usize {
-        self.outbox.len() + self.in_flight.as_ref().map_or(0, |(_, p)| usize::from(p.is_some()))
+        self.outbox.len()
+            + self
+                .in_flight
+                .as_ref()
+                .map_or(0, |(_, p)| usize::from(p.is_some()))
     }
 
     /// Sends what is due, waits at most `max_wait` for anything to arrive,
@@ -118,8 +127,13 @@ impl ChatClient {
 
         if feed_ready {
             while let Some(frames) = self.sub.try_recv_multipart()? {
-                if let Some((handle, message)) = frames.first().and_then(|f| proto::parse_broadcast(f)) {
-                    events.push(Event::Broadcast { handle: handle.to_owned(), message: message.to_owned() });
+                if let Some((handle, message)) =
+                    frames.first().and_then(|f| proto::parse_broadcast(f))
+                {
+                    events.push(Event::Broadcast {
+                        handle: handle.to_owned(),
+                        message: message.to_owned(),
+                    });
                 }
             }
         }
@@ -127,7 +141,9 @@ impl ChatClient {
             if let Some(frames) = self.req.try_recv_multipart()? {
                 self.in_flight = None;
                 if self.online != Some(true) {
-                    events.push(Event::ServerUp { was_gone: self.online == Some(false) });
+                    events.push(Event::ServerUp {
+                        was_gone: self.online == Some(false),
+                    });
                     self.online = Some(true);
                 }
                 let users = proto::parse_reply(&frames);
@@ -159,10 +175,16 @@ impl ChatClient {
         if self.in_flight.is_some() {
             return Ok(());
         }
-        let keep_alive_due = self.last_request.is_none_or(|t| now.duration_since(t) >= KEEP_ALIVE);
+        let keep_alive_due = self
+            .last_request
+            .is_none_or(|t| now.duration_since(t) >= KEEP_ALIVE);
         // Posts wait for a first answer: by then the feed is connected too,
         // so the poster sees its own post.
-        let post = if self.online == Some(true) { self.outbox.pop_front() } else { None };
+        let post = if self.online == Some(true) {
+            self.outbox.pop_front()
+        } else {
+            None
+        };
         let body = match &post {
             Some(message) => proto::post(&self.handle, message),
             None if keep_alive_due => proto::keep_alive(&self.handle),

@@ -9,9 +9,9 @@
 //! The wire protocol is in `shared/PROTOCOLS.md`; peers in any language that
 //! speak it can take either end.
 
+mod client;
 #[path = "../common/clock.rs"]
 mod clock;
-mod client;
 mod proto;
 mod server;
 mod tui;
@@ -69,8 +69,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server { router, publish, expiry } => run_server(&router, &publish, expiry),
-        Command::Client { handle, server, feed, plain } => {
+        Command::Server {
+            router,
+            publish,
+            expiry,
+        } => run_server(&router, &publish, expiry),
+        Command::Client {
+            handle,
+            server,
+            feed,
+            plain,
+        } => {
             if let Err(why) = proto::check_handle(&handle) {
                 eprintln!("chatz client: handle {handle:?} refused: {why}");
                 return ExitCode::from(2);
@@ -78,7 +87,11 @@ fn main() -> ExitCode {
             let ctx = zmq::Context::new();
             match ChatClient::connect(&ctx, &handle, &server, &feed) {
                 Err(e) => Err(e.into()),
-                Ok(client) if plain || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() => {
+                Ok(client)
+                    if plain
+                        || !std::io::stdout().is_terminal()
+                        || !std::io::stdin().is_terminal() =>
+                {
                     run_plain(client)
                 }
                 Ok(client) => tui::run(client),
@@ -102,7 +115,8 @@ fn run_server(router: &str, publish: &str, expiry: f64) -> Outcome {
     }
     let ctx = zmq::Context::new();
     let log: server::Log = Box::new(|line| eprintln!("chatz server: {line}"));
-    let mut server = server::ChatServer::bind(&ctx, router, publish, Duration::from_secs_f64(expiry), log)?;
+    let mut server =
+        server::ChatServer::bind(&ctx, router, publish, Duration::from_secs_f64(expiry), log)?;
     eprintln!(
         "chatz server: requests on {}, feed on {}, leases of {expiry} s",
         server.router_endpoint, server.publish_endpoint

@@ -121,7 +121,10 @@ pub fn keep_alive(handle: &str) -> String {
 /// Encodes a post, with U+001F. Separators inside `message` are replaced by
 /// spaces: the protocol cannot carry them.
 pub fn post(handle: &str, message: &str) -> String {
-    let clean: String = message.chars().map(|c| if is_sep(c) { ' ' } else { c }).collect();
+    let clean: String = message
+        .chars()
+        .map(|c| if is_sep(c) { ' ' } else { c })
+        .collect();
     format!("{handle}{SEP}{clean}")
 }
 
@@ -158,7 +161,10 @@ mod tests {
 
     #[test]
     fn keep_alive_is_just_the_handle() {
-        assert_eq!(parse_request(b"alice"), Ok(Request::KeepAlive { handle: "alice" }));
+        assert_eq!(
+            parse_request(b"alice"),
+            Ok(Request::KeepAlive { handle: "alice" })
+        );
         assert_eq!(keep_alive("alice"), "alice");
     }
 
@@ -167,7 +173,13 @@ mod tests {
         let wire = post("alice", "hello, world");
         assert_eq!(wire.as_bytes(), b"alice\x1fhello, world");
         let req = parse_request(wire.as_bytes()).unwrap();
-        assert_eq!(req, Request::Post { handle: "alice", message: "hello, world" });
+        assert_eq!(
+            req,
+            Request::Post {
+                handle: "alice",
+                message: "hello, world"
+            }
+        );
         assert_eq!(req.handle(), "alice");
     }
 
@@ -175,7 +187,13 @@ mod tests {
     fn infinity_separator_of_2014_is_accepted() {
         let wire = "bob\u{221e}hi there".as_bytes();
         assert_eq!(wire[3..6], [0xE2, 0x88, 0x9E]);
-        assert_eq!(parse_request(wire), Ok(Request::Post { handle: "bob", message: "hi there" }));
+        assert_eq!(
+            parse_request(wire),
+            Ok(Request::Post {
+                handle: "bob",
+                message: "hi there"
+            })
+        );
         assert_eq!(parse_broadcast(wire), Some(("bob", "hi there")));
     }
 
@@ -183,9 +201,18 @@ mod tests {
     fn messages_may_hold_newlines_and_be_empty() {
         assert_eq!(
             parse_request(b"a\x1fline 1\nline 2"),
-            Ok(Request::Post { handle: "a", message: "line 1\nline 2" })
+            Ok(Request::Post {
+                handle: "a",
+                message: "line 1\nline 2"
+            })
         );
-        assert_eq!(parse_request(b"a\x1f"), Ok(Request::Post { handle: "a", message: "" }));
+        assert_eq!(
+            parse_request(b"a\x1f"),
+            Ok(Request::Post {
+                handle: "a",
+                message: ""
+            })
+        );
     }
 
     #[test]
@@ -193,14 +220,20 @@ mod tests {
         assert_eq!(parse_request(b""), Err(BadRequest::EmptyHandle));
         assert_eq!(parse_request(b"\x1fhi"), Err(BadRequest::EmptyHandle));
         assert_eq!(parse_request(b"a\xff"), Err(BadRequest::InvalidUtf8));
-        assert_eq!(parse_request(b"a\x1fb\x1fc"), Err(BadRequest::TooManySeparators(2)));
+        assert_eq!(
+            parse_request(b"a\x1fb\x1fc"),
+            Err(BadRequest::TooManySeparators(2))
+        );
         assert_eq!(
             parse_request("a\x1fb\u{221e}c".as_bytes()),
             Err(BadRequest::TooManySeparators(2))
         );
         assert_eq!(parse_request(b"al\nice"), Err(BadRequest::InvalidHandle));
         assert_eq!(parse_request(b" alice"), Err(BadRequest::InvalidHandle));
-        assert_eq!(parse_request("x".repeat(65).as_bytes()), Err(BadRequest::InvalidHandle));
+        assert_eq!(
+            parse_request("x".repeat(65).as_bytes()),
+            Err(BadRequest::InvalidHandle)
+        );
         let big = vec![b'a'; 100 * 1024];
         assert_eq!(parse_request(&big), Err(BadRequest::TooLarge(100 * 1024)));
     }
@@ -214,7 +247,10 @@ mod tests {
     fn empty_reply_is_one_empty_frame() {
         assert_eq!(reply_frames(&[]), vec![Vec::<u8>::new()]);
         let users = vec!["alice".to_owned(), "bob".to_owned()];
-        assert_eq!(reply_frames(&users), vec![b"alice".to_vec(), b"bob".to_vec()]);
+        assert_eq!(
+            reply_frames(&users),
+            vec![b"alice".to_vec(), b"bob".to_vec()]
+        );
         assert_eq!(parse_reply(&reply_frames(&users)), users);
         assert!(parse_reply(&reply_frames(&[])).is_empty());
     }

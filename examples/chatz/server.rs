@@ -82,7 +82,10 @@ impl ChatServer {
             .collect();
         for handle in gone {
             self.leases.remove(&handle);
-            (self.log)(&format!("{handle} left (no request for {} s)", expiry.as_secs_f64()));
+            (self.log)(&format!(
+                "{handle} left (no request for {} s)",
+                expiry.as_secs_f64()
+            ));
         }
     }
 
@@ -93,7 +96,11 @@ impl ChatServer {
         if frames.is_empty() {
             return Ok(());
         }
-        let split = frames.iter().skip(1).position(|f| f.is_empty()).map_or(1, |i| i + 2);
+        let split = frames
+            .iter()
+            .skip(1)
+            .position(|f| f.is_empty())
+            .map_or(1, |i| i + 2);
         let body = frames.split_off(split);
         let mut reply = frames;
         let now = Instant::now();

@@ -20,7 +20,11 @@ struct View {
 pub fn run(mut client: ChatClient) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut terminal = ratatui::init();
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let mut view = View { lines: Vec::new(), status: "connecting...".into(), input: String::new() };
+        let mut view = View {
+            lines: Vec::new(),
+            status: "connecting...".into(),
+            input: String::new(),
+        };
         loop {
             for ev in client.step(Duration::from_millis(30))? {
                 let now = clock::local_hms(clock::now_epoch());
@@ -36,13 +40,17 @@ pub fn run(mut client: ChatClient) -> Result<ExitCode, Box<dyn std::error::Error
             }
             terminal.draw(|f| draw(f, &client, &view))?;
             while event::poll(Duration::ZERO)? {
-                let TermEvent::Key(key) = event::read()? else { continue };
+                let TermEvent::Key(key) = event::read()? else {
+                    continue;
+                };
                 if key.kind != KeyEventKind::Press {
                     continue;
                 }
                 match key.code {
                     KeyCode::Esc => return Ok(()),
-                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(()),
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        return Ok(())
+                    }
                     KeyCode::Enter if !view.input.trim().is_empty() => {
                         client.post(&view.input);
                         view.input.clear();
@@ -61,9 +69,14 @@ pub fn run(mut client: ChatClient) -> Result<ExitCode, Box<dyn std::error::Error
 }
 
 fn draw(f: &mut Frame, client: &ChatClient, view: &View) {
-    let [main, input, status] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(3), Constraint::Length(1)]).areas(f.area());
-    let [users_area, talk_area] = Layout::horizontal([Constraint::Length(22), Constraint::Min(10)]).areas(main);
+    let [main, input, status] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    let [users_area, talk_area] =
+        Layout::horizontal([Constraint::Length(22), Constraint::Min(10)]).areas(main);
 
     let users: Vec<ListItem> = client
         .users()
@@ -77,12 +90,19 @@ fn draw(f: &mut Frame, client: &ChatClient, view: &View) {
             ListItem::new(Span::styled(u.clone(), style))
         })
         .collect();
-    f.render_widget(List::new(users).block(Block::bordered().title(" here ")), users_area);
+    f.render_widget(
+        List::new(users).block(Block::bordered().title(" here ")),
+        users_area,
+    );
 
     let mut lines: Vec<Line> = Vec::new();
     for (time, handle, message) in &view.lines {
         for (i, part) in message.split('\n').enumerate() {
-            let head = if i == 0 { format!("{handle}: ") } else { " ".repeat(handle.chars().count() + 2) };
+            let head = if i == 0 {
+                format!("{handle}: ")
+            } else {
+                " ".repeat(handle.chars().count() + 2)
+            };
             lines.push(Line::from(vec![
                 Span::styled(format!("{time} "), Style::new().fg(Color::DarkGray)),
                 Span::styled(head, Style::new().fg(Color::Yellow)),
@@ -100,9 +120,14 @@ fn draw(f: &mut Frame, client: &ChatClient, view: &View) {
     let prompt = Paragraph::new(format!("{}> {}", client.handle(), view.input))
         .block(Block::bordered().title(" Enter: send · Esc: quit "));
     f.render_widget(prompt, input);
-    let color = if client.online() == Some(false) { Color::Red } else { Color::Green };
+    let color = if client.online() == Some(false) {
+        Color::Red
+    } else {
+        Color::Green
+    };
     f.render_widget(
-        Paragraph::new(format!(" {} · {} pending", view.status, client.pending())).style(Style::new().fg(color)),
+        Paragraph::new(format!(" {} · {} pending", view.status, client.pending()))
+            .style(Style::new().fg(color)),
         status,
     );
 }

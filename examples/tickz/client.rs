@@ -20,7 +20,11 @@ impl TickClient {
         let sub = ctx.socket(SocketType::Sub)?;
         sub.set(zmq::opt::Linger, Duration::ZERO)?;
         sub.connect(endpoint)?;
-        Ok(TickClient { sub, followed: BTreeSet::new(), rejected: 0 })
+        Ok(TickClient {
+            sub,
+            followed: BTreeSet::new(),
+            rejected: 0,
+        })
     }
 
     /// The followed symbols, sorted.

@@ -8,9 +8,9 @@
 //!
 //! The wire protocol is in `shared/PROTOCOLS.md`.
 
+mod client;
 #[path = "../common/clock.rs"]
 mod clock;
-mod client;
 mod proto;
 mod server;
 mod tui;
@@ -64,7 +64,12 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Server { bind, interval } => run_server(&bind, Duration::from_millis(interval)),
-        Command::Client { connect, plain, count, symbols } => run_client(&connect, plain, count, symbols),
+        Command::Client {
+            connect,
+            plain,
+            count,
+            symbols,
+        } => run_client(&connect, plain, count, symbols),
     };
     match result {
         Ok(code) => code,
@@ -80,7 +85,11 @@ type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 fn run_server(bind: &str, interval: Duration) -> Outcome {
     let ctx = zmq::Context::new();
     let mut server = server::TickServer::bind(&ctx, bind, interval)?;
-    eprintln!("tickz server: publishing on {} every {} ms", server.endpoint, interval.as_millis());
+    eprintln!(
+        "tickz server: publishing on {} every {} ms",
+        server.endpoint,
+        interval.as_millis()
+    );
     server.run(&AtomicBool::new(false))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,8 +10,13 @@
 use std::ops::RangeInclusive;
 
 /// The symbols and opening prices of the talk.
-pub const SYMBOLS: [(&str, f64); 5] =
-    [("MSFT", 41.78), ("AAPL", 95.35), ("GOOG", 571.09), ("YHOO", 34.53), ("BBRY", 10.90)];
+pub const SYMBOLS: [(&str, f64); 5] = [
+    ("MSFT", 41.78),
+    ("AAPL", 95.35),
+    ("GOOG", 571.09),
+    ("YHOO", 34.53),
+    ("BBRY", 10.90),
+];
 
 /// Epoch seconds we believe: from 1971 to 2286.
 pub const PLAUSIBLE_EPOCH: RangeInclusive<f64> = 31_536_000.0..=10_000_000_000.0;
@@ -49,11 +54,15 @@ pub fn check_symbol(symbol: &str) -> Result<(), String> {
     let bytes = symbol.as_bytes();
     let ok = bytes.len() >= 2
         && bytes[0].is_ascii_uppercase()
-        && bytes[1..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if ok {
         Ok(())
     } else {
-        Err(format!("{symbol:?} is not a symbol: expected [A-Z][A-Z0-9]+, e.g. AAPL"))
+        Err(format!(
+            "{symbol:?} is not a symbol: expected [A-Z][A-Z0-9]+, e.g. AAPL"
+        ))
     }
 }
 
@@ -62,7 +71,9 @@ pub fn check_prefix_free(symbols: &[&str]) -> Result<(), String> {
     for a in symbols {
         for b in symbols {
             if a != b && b.starts_with(a) {
-                return Err(format!("{a} is a prefix of {b}: subscribers to {a} would get {b}"));
+                return Err(format!(
+                    "{a} is a prefix of {b}: subscribers to {a} would get {b}"
+                ));
             }
         }
     }
@@ -71,7 +82,11 @@ pub fn check_prefix_free(symbols: &[&str]) -> Result<(), String> {
 
 /// The three frames of a tick, in our format.
 pub fn encode(symbol: &str, time: f64, price: f64) -> [Vec<u8>; 3] {
-    [symbol.as_bytes().to_vec(), time.to_le_bytes().to_vec(), price.to_le_bytes().to_vec()]
+    [
+        symbol.as_bytes().to_vec(),
+        time.to_le_bytes().to_vec(),
+        price.to_le_bytes().to_vec(),
+    ]
 }
 
 /// Reads a timestamp frame in either format.
@@ -82,7 +97,9 @@ pub fn decode_time(frame: &[u8]) -> Option<(f64, TimeFormat)> {
         return Some((float, TimeFormat::Float));
     }
     let integer = i64::from_le_bytes(bytes) as f64;
-    PLAUSIBLE_EPOCH.contains(&integer).then_some((integer, TimeFormat::Integer))
+    PLAUSIBLE_EPOCH
+        .contains(&integer)
+        .then_some((integer, TimeFormat::Integer))
 }
 
 /// Decodes a message; anything but a well-formed tick is an error, never a panic.
@@ -98,7 +115,12 @@ pub fn decode<T: AsRef<[u8]>>(frames: &[T]) -> Result<Tick, TickError> {
     if !(price.is_finite() && price > 0.0) {
         return Err(TickError::BadPrice);
     }
-    Ok(Tick { symbol: symbol.to_owned(), time, format, price })
+    Ok(Tick {
+        symbol: symbol.to_owned(),
+        time,
+        format,
+        price,
+    })
 }
 
 /// One step of the random walk: `step` is drawn from [-1, 1). A step that
@@ -114,7 +136,12 @@ pub fn walk(price: f64, step: f64) -> f64 {
 
 /// The `--plain` line: `SYMBOL PRICE TIME`, price with three decimals, time in UTC.
 pub fn plain_line(tick: &Tick) -> String {
-    format!("{} {:.3} {}", tick.symbol, tick.price, super::clock::iso_utc(tick.time))
+    format!(
+        "{} {:.3} {}",
+        tick.symbol,
+        tick.price,
+        super::clock::iso_utc(tick.time)
+    )
 }
 
 #[cfg(test)]
@@ -144,12 +171,24 @@ mod tests {
         let frames = encode("AAPL", 1_402_597_805.25, 95.35);
         assert_eq!(frames[1].len(), 8);
         let tick = decode(&frames).unwrap();
-        assert_eq!(tick, Tick { symbol: "AAPL".into(), time: 1_402_597_805.25, format: TimeFormat::Float, price: 95.35 });
+        assert_eq!(
+            tick,
+            Tick {
+                symbol: "AAPL".into(),
+                time: 1_402_597_805.25,
+                format: TimeFormat::Float,
+                price: 95.35
+            }
+        );
     }
 
     #[test]
     fn integer_timestamps_of_2014_are_recognised() {
-        let frames = [b"MSFT".to_vec(), 1_402_597_805i64.to_le_bytes().to_vec(), 41.78f64.to_le_bytes().to_vec()];
+        let frames = [
+            b"MSFT".to_vec(),
+            1_402_597_805i64.to_le_bytes().to_vec(),
+            41.78f64.to_le_bytes().to_vec(),
+        ];
         let tick = decode(&frames).unwrap();
         assert_eq!(tick.format, TimeFormat::Integer);
         assert_eq!(tick.time, 1_402_597_805.0);
@@ -167,12 +206,27 @@ mod tests {
     fn malformed_ticks_are_errors() {
         let t = 1_700_000_000f64.to_le_bytes().to_vec();
         let p = 10f64.to_le_bytes().to_vec();
-        assert_eq!(decode(&[b"AAPL".to_vec(), t.clone()]), Err(TickError::FrameCount(2)));
-        assert_eq!(decode(&[b"aapl".to_vec(), t.clone(), p.clone()]), Err(TickError::BadSymbol));
-        assert_eq!(decode(&[b"AAPL".to_vec(), vec![0; 7], p.clone()]), Err(TickError::BadTimestamp));
-        assert_eq!(decode(&[b"AAPL".to_vec(), t.clone(), vec![1]]), Err(TickError::BadPrice));
+        assert_eq!(
+            decode(&[b"AAPL".to_vec(), t.clone()]),
+            Err(TickError::FrameCount(2))
+        );
+        assert_eq!(
+            decode(&[b"aapl".to_vec(), t.clone(), p.clone()]),
+            Err(TickError::BadSymbol)
+        );
+        assert_eq!(
+            decode(&[b"AAPL".to_vec(), vec![0; 7], p.clone()]),
+            Err(TickError::BadTimestamp)
+        );
+        assert_eq!(
+            decode(&[b"AAPL".to_vec(), t.clone(), vec![1]]),
+            Err(TickError::BadPrice)
+        );
         let negative = (-1f64).to_le_bytes().to_vec();
-        assert_eq!(decode(&[b"AAPL".to_vec(), t, negative]), Err(TickError::BadPrice));
+        assert_eq!(
+            decode(&[b"AAPL".to_vec(), t, negative]),
+            Err(TickError::BadPrice)
+        );
     }
 
     #[test]
@@ -188,7 +242,12 @@ mod tests {
 
     #[test]
     fn plain_line_has_three_decimals_and_utc_time() {
-        let tick = Tick { symbol: "GOOG".into(), time: 1_402_597_805.0, format: TimeFormat::Integer, price: 571.0 };
+        let tick = Tick {
+            symbol: "GOOG".into(),
+            time: 1_402_597_805.0,
+            format: TimeFormat::Integer,
+            price: 571.0,
+        };
         assert_eq!(plain_line(&tick), "GOOG 571.000 2014-06-12T18:30:05.000Z");
     }
 }

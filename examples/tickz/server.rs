@@ -27,7 +27,10 @@ impl TickServer {
             endpoint: publisher.last_endpoint()?,
             publisher,
             interval,
-            prices: proto::SYMBOLS.iter().map(|&(s, p)| (s.to_owned(), p)).collect(),
+            prices: proto::SYMBOLS
+                .iter()
+                .map(|&(s, p)| (s.to_owned(), p))
+                .collect(),
         })
     }
 
@@ -36,7 +39,8 @@ impl TickServer {
         let now = clock::now_epoch();
         for (symbol, price) in &mut self.prices {
             *price = proto::walk(*price, rng.random_range(-1.0..1.0));
-            self.publisher.send_multipart(proto::encode(symbol, now, *price))?;
+            self.publisher
+                .send_multipart(proto::encode(symbol, now, *price))?;
         }
         Ok(())
     }

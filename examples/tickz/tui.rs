@@ -23,7 +23,10 @@ struct Quote {
 
 pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut terminal = ratatui::init();
-    let mut quotes: BTreeMap<String, Quote> = client.followed().map(|s| (s.to_owned(), Quote::default())).collect();
+    let mut quotes: BTreeMap<String, Quote> = client
+        .followed()
+        .map(|s| (s.to_owned(), Quote::default()))
+        .collect();
     let mut input = String::new();
     let mut note = String::from("type a symbol and Enter to follow or drop it · Esc quits");
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
@@ -38,13 +41,17 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
             }
             terminal.draw(|f| draw(f, &quotes, &input, &note))?;
             while event::poll(Duration::ZERO)? {
-                let Event::Key(key) = event::read()? else { continue };
+                let Event::Key(key) = event::read()? else {
+                    continue;
+                };
                 if key.kind != KeyEventKind::Press {
                     continue;
                 }
                 match key.code {
                     KeyCode::Esc => return Ok(()),
-                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(()),
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        return Ok(())
+                    }
                     KeyCode::Enter => {
                         let symbol = input.trim().to_ascii_uppercase();
                         input.clear();
@@ -64,7 +71,9 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
                     KeyCode::Backspace => {
                         input.pop();
                     }
-                    KeyCode::Char(c) if c.is_ascii_alphanumeric() => input.push(c.to_ascii_uppercase()),
+                    KeyCode::Char(c) if c.is_ascii_alphanumeric() => {
+                        input.push(c.to_ascii_uppercase())
+                    }
                     _ => {}
                 }
             }
@@ -75,18 +84,29 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
 }
 
 fn draw(f: &mut Frame, quotes: &BTreeMap<String, Quote>, input: &str, note: &str) {
-    let [body, prompt, status] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(3), Constraint::Length(1)]).areas(f.area());
+    let [body, prompt, status] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
     let rows = Layout::vertical(quotes.iter().map(|_| Constraint::Length(4))).split(body);
     for ((symbol, quote), area) in quotes.iter().zip(rows.iter()) {
         draw_quote(f, symbol, quote, *area);
     }
-    f.render_widget(Paragraph::new(format!("> {input}")).block(Block::bordered().title(" symbol ")), prompt);
-    f.render_widget(Paragraph::new(note.to_owned()).style(Style::new().fg(Color::DarkGray)), status);
+    f.render_widget(
+        Paragraph::new(format!("> {input}")).block(Block::bordered().title(" symbol ")),
+        prompt,
+    );
+    f.render_widget(
+        Paragraph::new(note.to_owned()).style(Style::new().fg(Color::DarkGray)),
+        status,
+    );
 }
 
 fn draw_quote(f: &mut Frame, symbol: &str, quote: &Quote, area: Rect) {
-    let [text_area, spark_area] = Layout::horizontal([Constraint::Length(34), Constraint::Min(10)]).areas(area);
+    let [text_area, spark_area] =
+        Layout::horizontal([Constraint::Length(34), Constraint::Min(10)]).areas(area);
     let mut prices = quote.history.iter().rev();
     let (last, previous) = (prices.next().copied(), prices.next().copied());
     let (color, arrow) = match (last, previous) {
@@ -99,18 +119,40 @@ fn draw_quote(f: &mut Frame, symbol: &str, quote: &Quote, area: Rect) {
         (Some(l), Some(p)) => format!("{:+.3}", l - p),
         _ => String::new(),
     };
-    let when = if quote.time > 0.0 { clock::local_hms(quote.time) } else { String::new() };
+    let when = if quote.time > 0.0 {
+        clock::local_hms(quote.time)
+    } else {
+        String::new()
+    };
     let text = vec![
-        Line::from(vec![Span::styled(price, Style::new().fg(color)), Span::raw(format!(" {change}"))]),
+        Line::from(vec![
+            Span::styled(price, Style::new().fg(color)),
+            Span::raw(format!(" {change}")),
+        ]),
         Line::from(Span::styled(when, Style::new().fg(Color::DarkGray))),
     ];
-    f.render_widget(Paragraph::new(text).block(Block::bordered().title(format!(" {symbol} "))), text_area);
+    f.render_widget(
+        Paragraph::new(text).block(Block::bordered().title(format!(" {symbol} "))),
+        text_area,
+    );
 
     let width = usize::from(spark_area.width.saturating_sub(2));
-    let shown: Vec<f64> = quote.history.iter().rev().take(width).rev().copied().collect();
-    let (lo, hi) = shown.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+    let shown: Vec<f64> = quote
+        .history
+        .iter()
+        .rev()
+        .take(width)
+        .rev()
+        .copied()
+        .collect();
+    let (lo, hi) = shown
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
     let span = (hi - lo).max(1e-9);
-    let data: Vec<u64> = shown.iter().map(|p| 1 + ((p - lo) / span * 99.0) as u64).collect();
+    let data: Vec<u64> = shown
+        .iter()
+        .map(|p| 1 + ((p - lo) / span * 99.0) as u64)
+        .collect();
     let spark = Sparkline::default()
         .data(&data)
         .max(100)

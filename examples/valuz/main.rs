@@ -97,12 +97,34 @@ type Outcome = Result<ExitCode, Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Source { push, control, orders } => run_source(&push, &control, orders),
-        Command::Reduce { workers, pull, control, orders, settle } => {
-            run_reduce(workers, &pull, &control, orders, Duration::from_millis(settle))
-        }
-        Command::Worker { pull, push, control } => run_worker(&pull, &push, &control),
-        Command::Run { workers, orders, tcp } => run_all(workers, orders, tcp),
+        Command::Source {
+            push,
+            control,
+            orders,
+        } => run_source(&push, &control, orders),
+        Command::Reduce {
+            workers,
+            pull,
+            control,
+            orders,
+            settle,
+        } => run_reduce(
+            workers,
+            &pull,
+            &control,
+            orders,
+            Duration::from_millis(settle),
+        ),
+        Command::Worker {
+            pull,
+            push,
+            control,
+        } => run_worker(&pull, &push, &control),
+        Command::Run {
+            workers,
+            orders,
+            tcp,
+        } => run_all(workers, orders, tcp),
     };
     match result {
         Ok(code) => code,
@@ -140,7 +162,11 @@ fn progress_bar() -> impl FnMut(u64, u64) {
 fn run_source(push: &str, control: &str, orders: u64) -> Outcome {
     let ctx = zmq::Context::new();
     let source = source::Source::bind(&ctx, push, control)?;
-    eprintln!("valuz source: orders on {}, waiting for {} on {control}", source.push_endpoint, proto::START);
+    eprintln!(
+        "valuz source: orders on {}, waiting for {} on {control}",
+        source.push_endpoint,
+        proto::START
+    );
     source.wait_for_start(&AtomicBool::new(false))?;
     let expected = source.send_batch(orders)?;
     eprintln!("valuz source: pushed {orders} orders");
@@ -157,12 +183,25 @@ fn run_reduce(workers: u64, pull: &str, control: &str, orders: u64, settle: Dura
     );
     let log = |line: &str| eprintln!("valuz reduce: {line}");
     let outcome = reduce
-        .run(workers, orders, settle, &AtomicBool::new(false), &log, &mut progress_bar())?
+        .run(
+            workers,
+            orders,
+            settle,
+            &AtomicBool::new(false),
+            &log,
+            &mut progress_bar(),
+        )?
         .ok_or("stopped")?;
     println!("Total elapsed time: {} msec", outcome.elapsed.as_millis());
-    println!("Calculated result: {}", proto::format_result(outcome.result));
+    println!(
+        "Calculated result: {}",
+        proto::format_result(outcome.result)
+    );
     if outcome.bad_values > 0 {
-        eprintln!("valuz reduce: {} value(s) were not numbers", outcome.bad_values);
+        eprintln!(
+            "valuz reduce: {} value(s) were not numbers",
+            outcome.bad_values
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -172,19 +211,35 @@ fn run_worker(pull: &str, push: &str, control: &str) -> Outcome {
     let ctx = zmq::Context::new();
     let worker = worker::Worker::connect(&ctx, pull, push, control)?;
     eprintln!("valuz worker: orders from {pull}, values to {push}, control from {control}");
-    let valued = worker.run(&AtomicBool::new(false), &|line| eprintln!("valuz worker: {line}"))?;
+    let valued = worker.run(&AtomicBool::new(false), &|line| {
+        eprintln!("valuz worker: {line}")
+    })?;
     eprintln!("valuz worker: valued {valued} orders; leaving");
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_all(workers: u64, orders: u64, tcp: bool) -> Outcome {
-    let transport = if tcp { pipeline::Transport::Tcp } else { pipeline::Transport::Inproc };
+    let transport = if tcp {
+        pipeline::Transport::Tcp
+    } else {
+        pipeline::Transport::Inproc
+    };
     let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(|line: &str| eprintln!("valuz: {line}"));
-    let report = pipeline::run(workers, orders, transport, Duration::from_millis(200), log, &mut progress_bar())?;
+    let report = pipeline::run(
+        workers,
+        orders,
+        transport,
+        Duration::from_millis(200),
+        log,
+        &mut progress_bar(),
+    )?;
     let outcome = report.outcome;
     println!("Expected result: {}", proto::format_result(report.expected));
     println!("Total elapsed time: {} msec", outcome.elapsed.as_millis());
-    println!("Calculated result: {}", proto::format_result(outcome.result));
+    println!(
+        "Calculated result: {}",
+        proto::format_result(outcome.result)
+    );
     let rate = orders as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
     println!("Throughput: {rate:.0} orders/s ({workers} workers, {transport:?})");
     if report.agrees() {

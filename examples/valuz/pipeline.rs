@@ -1,9 +1,9 @@
 //! `valuz run`: source, reduce and workers on threads of one process.
 
+use super::proto;
 use super::reduce::{Outcome, Reduce};
 use super::source::Source;
 use super::worker::Worker;
-use super::proto;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,8 +45,16 @@ pub fn run(
 ) -> Result<Report, BoxError> {
     let ctx = zmq::Context::new();
     let (values_at, control_at, orders_at) = match transport {
-        Transport::Inproc => ("inproc://valuz-values", "inproc://valuz-control", "inproc://valuz-orders"),
-        Transport::Tcp => ("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"),
+        Transport::Inproc => (
+            "inproc://valuz-values",
+            "inproc://valuz-control",
+            "inproc://valuz-orders",
+        ),
+        Transport::Tcp => (
+            "tcp://127.0.0.1:*",
+            "tcp://127.0.0.1:*",
+            "tcp://127.0.0.1:*",
+        ),
     };
     let reduce = Reduce::bind(&ctx, values_at, control_at)?;
     let source = Source::bind(&ctx, orders_at, &reduce.control_endpoint)?;
@@ -54,7 +62,12 @@ pub fn run(
 
     let mut worker_threads = Vec::new();
     for n in 0..workers {
-        let worker = Worker::connect(&ctx, &source.push_endpoint, &reduce.pull_endpoint, &reduce.control_endpoint)?;
+        let worker = Worker::connect(
+            &ctx,
+            &source.push_endpoint,
+            &reduce.pull_endpoint,
+            &reduce.control_endpoint,
+        )?;
         let (stop, log) = (stop.clone(), log.clone());
         worker_threads.push(std::thread::spawn(move || {
             let log_worker = |line: &str| log(&format!("worker {n}: {line}"));
@@ -76,7 +89,9 @@ pub fn run(
     if !matches!(outcome, Ok(Some(_))) {
         stop.store(true, Ordering::Relaxed);
     }
-    let expected = source_thread.join().map_err(|_| "the source thread panicked")?;
+    let expected = source_thread
+        .join()
+        .map_err(|_| "the source thread panicked")?;
     for thread in worker_threads {
         thread.join().map_err(|_| "a worker thread panicked")??;
     }

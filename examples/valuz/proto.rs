@@ -65,7 +65,11 @@ fn clean(text: &str) -> &str {
 /// A price in cents as a plain decimal: `4178` → `41.78`.
 pub fn format_cents(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
+    format!(
+        "{sign}{}.{:02}",
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    )
 }
 
 /// A result as the talk prints it, Python's `{:+.3f}`.
@@ -83,14 +87,20 @@ fn times_hundred_exact(price: &str) -> Option<(bool, String)> {
         _ => (false, price),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() && frac.is_empty() || !(int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())) {
+    if int.is_empty() && frac.is_empty()
+        || !(int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let frac = format!("{frac:0<2}");
     let whole = format!("{int}{}", &frac[..2]);
     let whole = whole.trim_start_matches('0');
     let rest = frac[2..].trim_end_matches('0');
-    let mut text = if whole.is_empty() { "0".to_owned() } else { whole.to_owned() };
+    let mut text = if whole.is_empty() {
+        "0".to_owned()
+    } else {
+        whole.to_owned()
+    };
     if !rest.is_empty() {
         text.push('.');
         text.push_str(rest);
@@ -105,7 +115,11 @@ pub fn value_text(action: Action, price: &str) -> Option<String> {
     let price = clean(price);
     if let Some((negative, digits)) = times_hundred_exact(price) {
         let negative = negative != (action == Action::Sell) && digits != "0";
-        return Some(if negative { format!("-{digits}") } else { digits });
+        return Some(if negative {
+            format!("-{digits}")
+        } else {
+            digits
+        });
     }
     let value = parse_value(price.as_bytes())? * 100.0 * action.sign() as f64;
     // Rust's `Display` for f64 never uses an exponent.
@@ -115,7 +129,9 @@ pub fn value_text(action: Action, price: &str) -> Option<String> {
 /// Reads a value leniently: any finite decimal a worker in another language
 /// might print (`4178`, `-4178.0`, `1.5e-2`, `+3`, blanks or a NUL around it).
 pub fn parse_value(frame: &[u8]) -> Option<f64> {
-    let value = clean(std::str::from_utf8(frame).ok()?).parse::<f64>().ok()?;
+    let value = clean(std::str::from_utf8(frame).ok()?)
+        .parse::<f64>()
+        .ok()?;
     value.is_finite().then_some(value)
 }
 
@@ -136,9 +152,18 @@ pub fn parse_order<T: AsRef<[u8]>>(frames: &[T]) -> Result<Order<'_>, String> {
     let [stock, action, price] = frames else {
         return Err(format!("an order has 3 frames, not {}", frames.len()));
     };
-    let (stock, action_text, price) = (utf8(stock, "stock")?, utf8(action, "action")?, utf8(price, "price")?);
-    let action = Action::parse(action_text).ok_or_else(|| format!("unknown action {action_text:?}"))?;
-    Ok(Order { stock, action, price })
+    let (stock, action_text, price) = (
+        utf8(stock, "stock")?,
+        utf8(action, "action")?,
+        utf8(price, "price")?,
+    );
+    let action =
+        Action::parse(action_text).ok_or_else(|| format!("unknown action {action_text:?}"))?;
+    Ok(Order {
+        stock,
+        action,
+        price,
+    })
 }
 
 /// A sum whose result does not depend on the order of its terms (Neumaier's
@@ -183,15 +208,28 @@ impl<R: rand::Rng> Orders<R> {
         let slot = self.rng.random_range(0..self.cents.len());
         let step = self.rng.random_range(-100..100);
         let (stock, cents) = &mut self.cents[slot];
-        *cents = if *cents + step > 0 { *cents + step } else { *cents - step };
-        let action = if self.rng.random_bool(0.5) { Action::Buy } else { Action::Sell };
+        *cents = if *cents + step > 0 {
+            *cents + step
+        } else {
+            *cents - step
+        };
+        let action = if self.rng.random_bool(0.5) {
+            Action::Buy
+        } else {
+            Action::Sell
+        };
         (*stock, action, *cents)
     }
 }
 
 /// The tickz symbols and opening prices, in cents.
-pub const OPENING: [(&str, i64); 5] =
-    [("MSFT", 4178), ("AAPL", 9535), ("GOOG", 57109), ("YHOO", 3453), ("BBRY", 1090)];
+pub const OPENING: [(&str, i64); 5] = [
+    ("MSFT", 4178),
+    ("AAPL", 9535),
+    ("GOOG", 57109),
+    ("YHOO", 3453),
+    ("BBRY", 1090),
+];
 
 #[cfg(test)]
 mod tests {
@@ -216,7 +254,10 @@ mod tests {
         assert_eq!(value_text(Action::Buy, ".5").as_deref(), Some("50"));
         assert_eq!(value_text(Action::Sell, "0.00").as_deref(), Some("0"));
         assert_eq!(value_text(Action::Sell, "-2.5").as_deref(), Some("250"));
-        assert_eq!(value_text(Action::Buy, "0.1000001").as_deref(), Some("10.00001"));
+        assert_eq!(
+            value_text(Action::Buy, "0.1000001").as_deref(),
+            Some("10.00001")
+        );
     }
 
     #[test]
@@ -258,7 +299,14 @@ mod tests {
     fn orders_decode_and_malformed_ones_are_errors() {
         let frames = [b"AAPL".as_slice(), b"-1", b"95.35"];
         let order = parse_order(&frames).unwrap();
-        assert_eq!(order, Order { stock: "AAPL", action: Action::Sell, price: "95.35" });
+        assert_eq!(
+            order,
+            Order {
+                stock: "AAPL",
+                action: Action::Sell,
+                price: "95.35"
+            }
+        );
         assert!(parse_order(&[b"AAPL".as_slice(), b"1"]).is_err());
         assert!(parse_order(&[b"AAPL".as_slice(), b"hold", b"1"]).is_err());
         assert!(parse_order(&[b"AAPL".as_slice(), b"1", b"\xff"]).is_err());
@@ -273,7 +321,9 @@ mod tests {
 
     #[test]
     fn compensated_sum_ignores_order() {
-        let terms: Vec<f64> = (0..10_000).map(|i| (i as f64 * 0.37).sin() * 1e3 + 0.1).collect();
+        let terms: Vec<f64> = (0..10_000)
+            .map(|i| (i as f64 * 0.37).sin() * 1e3 + 0.1)
+            .collect();
         let (mut a, mut b) = (Sum::default(), Sum::default());
         terms.iter().for_each(|&x| a.add(x));
         terms.iter().rev().for_each(|&x| b.add(x));

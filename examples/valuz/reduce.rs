@@ -74,11 +74,16 @@ impl Reduce {
                 if frame.is_empty() {
                     ready += 1;
                 } else {
-                    log(&format!("ignored a value before the batch: {:?}", String::from_utf8_lossy(&frame)));
+                    log(&format!(
+                        "ignored a value before the batch: {:?}",
+                        String::from_utf8_lossy(&frame)
+                    ));
                 }
             }
         }
-        log(&format!("{ready} worker(s) ready; starting a batch of {orders} orders"));
+        log(&format!(
+            "{ready} worker(s) ready; starting a batch of {orders} orders"
+        ));
         std::thread::sleep(settle); // subscribers join late: the protocol's pause
 
         let started = Instant::now();
@@ -104,7 +109,10 @@ impl Reduce {
                     None => {
                         bad_values += 1;
                         if bad_values <= 10 {
-                            log(&format!("not a value: {:?}", String::from_utf8_lossy(&frame)));
+                            log(&format!(
+                                "not a value: {:?}",
+                                String::from_utf8_lossy(&frame)
+                            ));
                         }
                     }
                 }
@@ -131,6 +139,10 @@ impl Reduce {
         let elapsed = started.elapsed();
         progress(received, orders);
         self.control.send(proto::LEAVE)?;
-        Ok(Some(Outcome { elapsed, result: sum.value(), bad_values }))
+        Ok(Some(Outcome {
+            elapsed,
+            result: sum.value(),
+            bad_values,
+        }))
     }
 }

@@ -24,7 +24,11 @@ impl Source {
         sub.set(zmq::opt::Linger, Duration::ZERO)?;
         sub.subscribe(proto::START)?;
         sub.connect(control)?;
-        Ok(Source { push_endpoint: push.last_endpoint()?, push, control: sub })
+        Ok(Source {
+            push_endpoint: push.last_endpoint()?,
+            push,
+            control: sub,
+        })
     }
 
     /// Waits for `batch.start`; false if `stop` was set first.
@@ -33,7 +37,10 @@ impl Source {
             let mut items = [PollItem::socket(&self.control, PollEvents::POLLIN)];
             zmq::poll(&mut items, Some(Duration::from_millis(100)))?;
             while let Some(frames) = self.control.try_recv_multipart()? {
-                if frames.first().is_some_and(|f| f[..] == *proto::START.as_bytes()) {
+                if frames
+                    .first()
+                    .is_some_and(|f| f[..] == *proto::START.as_bytes())
+                {
                     return Ok(true);
                 }
             }

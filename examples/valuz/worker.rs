@@ -14,7 +14,12 @@ pub struct Worker {
 
 impl Worker {
     /// Connects to the source (`pull`), the reduce (`push`) and the control feed.
-    pub fn connect(ctx: &zmq::Context, pull: &str, push: &str, control: &str) -> zmq::Result<Worker> {
+    pub fn connect(
+        ctx: &zmq::Context,
+        pull: &str,
+        push: &str,
+        control: &str,
+    ) -> zmq::Result<Worker> {
         let sub = ctx.socket(SocketType::Sub)?;
         sub.set(zmq::opt::Linger, Duration::ZERO)?;
         sub.subscribe(proto::LEAVE)?;
@@ -25,7 +30,11 @@ impl Worker {
         let push_socket = ctx.socket(SocketType::Push)?;
         push_socket.set(zmq::opt::Linger, Duration::from_secs(2))?;
         push_socket.connect(push)?;
-        Ok(Worker { pull: pull_socket, push: push_socket, control: sub })
+        Ok(Worker {
+            pull: pull_socket,
+            push: push_socket,
+            control: sub,
+        })
     }
 
     /// Says "idling", values orders until `batch.leave` (or `stop`), and
@@ -53,7 +62,10 @@ impl Worker {
                 valued += 1;
             }
             while let Some(frames) = self.control.try_recv_multipart()? {
-                if frames.first().is_some_and(|f| f[..] == *proto::LEAVE.as_bytes()) {
+                if frames
+                    .first()
+                    .is_some_and(|f| f[..] == *proto::LEAVE.as_bytes())
+                {
                     return Ok(valued);
                 }
             }

@@ -18,15 +18,23 @@ use std::time::{Duration, Instant};
 /// asks cargo itself, which is up to date after the first time.
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(path) = built.get(name) {
         return path.clone();
     }
     // This binary is target/<profile>/deps/demo_x-hash: examples live next door.
     let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
     let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["build", "--quiet", "--example", name]).current_dir(env!("CARGO_MANIFEST_DIR"));
+    cargo
+        .args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     if profile_dir.file_name().is_some_and(|p| p == "release") {
         cargo.arg("--release");
     }
@@ -55,7 +63,11 @@ pub fn python(script: &str) -> Command {
         }
     });
     let mut cmd = Command::new("python3");
-    cmd.arg("-u").arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script));
+    cmd.arg("-u").arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/python")
+            .join(script),
+    );
     cmd
 }
 
@@ -97,7 +109,10 @@ impl Proc {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let stdout = lines_of(child.stdout.take().expect("piped stdout"), None);
-        let stderr = lines_of(child.stderr.take().expect("piped stderr"), Some(name.to_owned()));
+        let stderr = lines_of(
+            child.stderr.take().expect("piped stderr"),
+            Some(name.to_owned()),
+        );
         Proc {
             name: name.to_owned(),
             stdin: child.stdin.take(),
@@ -112,13 +127,23 @@ impl Proc {
     /// Waits up to `timeout` for a stdout line matching `want`.
     pub fn expect_out(&mut self, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
         let found = wait_line(&self.stdout, &mut self.seen_out, timeout, &want);
-        found.unwrap_or_else(|| panic!("{}: no matching stdout line in {timeout:?}; saw {:#?}", self.name, self.seen_out))
+        found.unwrap_or_else(|| {
+            panic!(
+                "{}: no matching stdout line in {timeout:?}; saw {:#?}",
+                self.name, self.seen_out
+            )
+        })
     }
 
     /// Waits up to `timeout` for a stderr line matching `want`.
     pub fn expect_err(&mut self, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
         let found = wait_line(&self.stderr, &mut self.seen_err, timeout, &want);
-        found.unwrap_or_else(|| panic!("{}: no matching stderr line in {timeout:?}; saw {:#?}", self.name, self.seen_err))
+        found.unwrap_or_else(|| {
+            panic!(
+                "{}: no matching stderr line in {timeout:?}; saw {:#?}",
+                self.name, self.seen_err
+            )
+        })
     }
 
     /// Writes a line to the child's stdin.
