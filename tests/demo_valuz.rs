@@ -189,3 +189,126 @@ fn rust_worker_in_a_python_pipeline() {
         assert!(w.wait(LONG).success());
     }
 }
+
+/// Three "hosts" (network namespaces) on one bridge, removed on drop.
+struct Hosts {
+    names: Vec<String>,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("`ip` is needed for the namespace test (iproute2): {e}"));
+    assert!(
+        out.status.success(),
+        "ip {} failed (the namespace test needs root and iproute2): {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Hosts {
+    /// Creates a LAN namespace with a bridge and three hosts at 10.77.0.1-3.
+    fn new() -> Hosts {
+        let tag = std::process::id();
+        let lan = format!("vzlan{tag}");
+        let mut hosts = Hosts { names: vec![] };
+        ip(&["netns", "add", &lan]);
+        hosts.names.push(lan.clone());
+        ip(&["-n", &lan, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &lan, "link", "set", "br0", "up"]);
+        for i in 1..=3 {
+            let host = format!("vzhost{i}_{tag}");
+            ip(&["netns", "add", &host]);
+            hosts.names.push(host.clone());
+            let port = format!("p{i}");
+            ip(&[
+                "-n", &lan, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
+                &host,
+            ]);
+            ip(&["-n", &lan, "link", "set", &port, "master", "br0"]);
+            ip(&["-n", &lan, "link", "set", &port, "up"]);
+            ip(&[
+                "-n",
+                &host,
+                "addr",
+                "add",
+                &format!("10.77.0.{i}/24"),
+                "dev",
+                "eth0",
+            ]);
+            ip(&["-n", &host, "link", "set", "eth0", "up"]);
+            ip(&["-n", &host, "link", "set", "lo", "up"]);
+        }
+        hosts
+    }
+
+    /// `valuz ARGS` run inside host `i` (1-3).
+    fn valuz(&self, i: usize, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.names[i]])
+            .arg(example("valuz"))
+            .args(args);
+        cmd
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        for name in self.names.iter().rev() {
+            let _ = Command::new("ip").args(["netns", "del", name]).status();
+        }
+    }
+}
+
+#[test]
+fn valuz_across_three_network_namespaces() {
+    let hosts = Hosts::new();
+    let reduce_args = [
+        "reduce",
+        "--workers",
+        "2",
+        "--orders",
+        "2000",
+        "--settle",
+        "300",
+    ];
+    let mut cmd = hosts.valuz(1, &reduce_args);
+    cmd.args([
+        "--pull",
+        "tcp://10.77.0.1:*",
+        "--control",
+        "tcp://10.77.0.1:*",
+    ]);
+    let mut reduce = Proc::spawn("reduce@host1", cmd);
+    let eps = reduce.endpoints_on_err("values on");
+    let (values, control) = (eps[0].clone(), eps[1].clone());
+    let source_args = [
+        "source",
+        "--orders",
+        "2000",
+        "--push",
+        "tcp://10.77.0.2:*",
+        "--control",
+        &control,
+    ];
+    let mut source = Proc::spawn("source@host2", hosts.valuz(2, &source_args));
+    let orders_at = source.endpoints_on_err("orders on").remove(0);
+    let worker_args = [
+        "worker",
+        "--pull",
+        &orders_at,
+        "--push",
+        &values,
+        "--control",
+        &control,
+    ];
+    let mut workers: Vec<Proc> = (0..2)
+        .map(|_| Proc::spawn("worker@host3", hosts.valuz(3, &worker_args)))
+        .collect();
+    check_agreement(&mut reduce, &mut source);
+    for w in &mut workers {
+        assert!(w.wait(LONG).success());
+    }
+}
