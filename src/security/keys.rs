@@ -153,8 +153,21 @@ impl From<[u8; KEY_LEN]> for PublicKey {
 /// assert_eq!(secret.public_key()?.to_string(), "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
 /// # Ok::<(), zmq::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SecretKey([u8; KEY_LEN]);
+
+impl PartialEq for SecretKey {
+    /// Compares in constant time, so timing does not reveal where keys differ.
+    fn eq(&self, other: &SecretKey) -> bool {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for SecretKey {}
 
 impl SecretKey {
     /// The key with these 32 bytes.
