@@ -351,3 +351,24 @@ fn ws_transport_works() {
     b.send("over websocket").unwrap();
     assert_eq!(a.recv().unwrap(), "over websocket");
 }
+
+#[cfg(zmq_draft)]
+#[test]
+fn draft_scatter_gather_and_client_server_work() {
+    let ctx = Context::new();
+    let gather = socket(&ctx, SocketType::Gather);
+    let endpoint = bind(&gather, Transport::Tcp, "gather");
+    let scatter = socket(&ctx, SocketType::Scatter);
+    scatter.connect(&endpoint).unwrap();
+    scatter.send("scattered").unwrap();
+    assert_eq!(gather.recv().unwrap(), "scattered");
+    assert!(gather.get(opt::ThreadSafe).unwrap());
+
+    let server = socket(&ctx, SocketType::Server);
+    let endpoint = bind(&server, Transport::Inproc, "server");
+    let client = socket(&ctx, SocketType::Client);
+    client.connect(&endpoint).unwrap();
+    client.send("to the server").unwrap();
+    assert_eq!(server.recv().unwrap(), "to the server");
+    assert!(zmq::has("draft"));
+}
