@@ -495,3 +495,27 @@ fn authenticator_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Authenticator>();
 }
+
+#[test]
+fn refused_clients_show_as_handshake_failed_auth_on_the_servers_monitor() {
+    require_curve();
+    let ctx = context();
+    let auth = Authenticator::start(&ctx).unwrap();
+    auth.add_plain_user(ANY_DOMAIN, "admin", "Password");
+    auth.curve_allow_any("curve-only");
+
+    let wrong_password = link(&ctx, plain_server, plain_client("admin", "nope"));
+    wrong_password.client.send("hello").unwrap();
+    assert_eq!(wrong_password.handshake(), Handshake::FailedAuth(400));
+
+    let server = CurveKeyPair::generate().unwrap();
+    let client = CurveKeyPair::generate().unwrap();
+    let no_curve_keys = link(&ctx, curve_server(&server), curve_client(&server, &client));
+    no_curve_keys.client.send("hello").unwrap();
+    assert_eq!(no_curve_keys.handshake(), Handshake::FailedAuth(400));
+
+    auth.deny("127.0.0.1").unwrap();
+    let denied = link(&ctx, null_server("global"), no_setup);
+    denied.client.send("hello").unwrap();
+    assert_eq!(denied.handshake(), Handshake::FailedAuth(400));
+}
