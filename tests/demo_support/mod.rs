@@ -38,6 +38,11 @@ pub fn example(name: &str) -> PathBuf {
     if profile_dir.file_name().is_some_and(|p| p == "release") {
         cargo.arg("--release");
     }
+    // Build into the target directory this test runs from (it may be a
+    // `--target-dir` of the caller's), so the example links the same libzmq.
+    if let Some(target_dir) = profile_dir.parent() {
+        cargo.arg("--target-dir").arg(target_dir);
+    }
     let status = cargo.status().expect("running cargo build");
     assert!(status.success(), "cargo build --example {name} failed");
     let path = profile_dir.join("examples").join(name);
