@@ -56,6 +56,9 @@ pub use poll::{poll, PollEvents, PollItem};
 pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };
+pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
+pub use poll::Poller;
+pub use proxy::{proxy, ProxyStatistics, SteerableProxy};
 pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
 
 /// The raw FFI crate, for what the safe API does not cover.
