@@ -1,12 +1,12 @@
 //! The ZAP authenticator: the NULL / PLAIN / CURVE matrix of pyzmq's
 //! `test_auth` and czmq's zauth self-test, over tcp on 127.0.0.1.
 //!
-//! Every handshake is watched on the server's monitor, so a test waits for
+//! Every handshake is watched on the server's monitor (`zmq::monitor`), so a test waits for
 //! the outcome instead of guessing how long it takes; "refused" also means
 //! the client's message does not arrive within a short timeout.
 
-use std::ffi::CString;
 use std::time::Duration;
+use zmq::monitor::{EventKind, Monitor, MonitorEvents};
 use zmq::security::{Authenticator, Certificate, CurveKeyPair, ANY_DOMAIN, ZAP_ENDPOINT};
 use zmq::{Context, ErrorKind, Message, Socket, SocketType};
 
@@ -41,7 +41,7 @@ enum Handshake {
 struct Link {
     server: Socket,
     client: Socket,
-    monitor: Socket,
+    monitor: Monitor,
 }
 
 fn link(
@@ -49,25 +49,14 @@ fn link(
     server_setup: impl FnOnce(&Socket),
     client_setup: impl FnOnce(&Socket),
 ) -> Link {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let server = ctx.socket(SocketType::Pull).unwrap();
     server.set(zmq::opt::RcvTimeo, Some(OUTCOME_WAIT)).unwrap();
     server_setup(&server);
     server.bind("tcp://127.0.0.1:*").unwrap();
 
-    let endpoint = format!(
-        "inproc://security-auth-monitor-{}",
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let c_endpoint = CString::new(endpoint.clone()).unwrap();
-    let events =
-        zmq::sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED | zmq::sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    // SAFETY: the server socket is open and the endpoint a NUL-terminated string.
-    let rc = unsafe { zmq::sys::zmq_socket_monitor(server.as_raw(), c_endpoint.as_ptr(), events) };
-    assert_eq!(rc, 0, "zmq_socket_monitor failed");
-    let monitor = ctx.socket(SocketType::Pair).unwrap();
-    monitor.set(zmq::opt::RcvTimeo, Some(OUTCOME_WAIT)).unwrap();
-    monitor.connect(&endpoint).unwrap();
+    let monitor = server
+        .monitor(MonitorEvents::HANDSHAKE_SUCCEEDED | MonitorEvents::HANDSHAKE_FAILED_AUTH)
+        .unwrap();
 
     let client = ctx.socket(SocketType::Push).unwrap();
     client.set(zmq::opt::SndTimeo, Some(OUTCOME_WAIT)).unwrap();
@@ -82,24 +71,21 @@ fn link(
 
 impl Link {
     /// The outcome of the next handshake on the server.
-    fn handshake(&self) -> Handshake {
-        let frames = self
+    fn handshake(&mut self) -> Handshake {
+        let event = self
             .monitor
-            .recv_multipart()
+            .next_timeout(OUTCOME_WAIT)
+            .unwrap()
             .expect("no handshake event on the server's monitor");
-        let head = &frames[0];
-        assert_eq!(head.len(), 6, "malformed monitor event");
-        let event = i32::from(u16::from_ne_bytes([head[0], head[1]]));
-        let value = u32::from_ne_bytes([head[2], head[3], head[4], head[5]]);
-        match event {
-            zmq::sys::ZMQ_EVENT_HANDSHAKE_SUCCEEDED => Handshake::Succeeded,
-            zmq::sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH => Handshake::FailedAuth(value),
-            other => panic!("unexpected monitor event {other:#x}"),
+        match event.kind {
+            EventKind::HandshakeSucceeded => Handshake::Succeeded,
+            EventKind::HandshakeFailedAuth { status_code } => Handshake::FailedAuth(status_code),
+            other => panic!("unexpected monitor event {other:?}"),
         }
     }
 
     /// The client's message, after a successful handshake.
-    fn accepted(&self) -> Message {
+    fn accepted(&mut self) -> Message {
         self.client.send("hello").unwrap();
         assert_eq!(self.handshake(), Handshake::Succeeded);
         let msg = self
@@ -111,7 +97,7 @@ impl Link {
     }
 
     /// The server refused the client (ZAP status 400) and its message never arrives.
-    fn refused(&self) {
+    fn refused(&mut self) {
         self.client.send("hello").unwrap();
         assert_eq!(self.handshake(), Handshake::FailedAuth(400));
         self.server
@@ -143,7 +129,7 @@ fn null_without_a_domain_never_asks_the_authenticator() {
     let auth = Authenticator::start(&ctx).unwrap();
     auth.deny("127.0.0.1").unwrap();
     // libzmq consults ZAP for NULL only when the socket has a ZAP domain.
-    let link = link(&ctx, no_setup, no_setup);
+    let mut link = link(&ctx, no_setup, no_setup);
     link.accepted();
 }
 
@@ -151,7 +137,7 @@ fn null_without_a_domain_never_asks_the_authenticator() {
 fn null_with_a_domain_is_accepted() {
     let ctx = context();
     let _auth = Authenticator::start(&ctx).unwrap();
-    let link = link(&ctx, null_server("global"), no_setup);
+    let mut link = link(&ctx, null_server("global"), no_setup);
     let msg = link.accepted();
     assert_eq!(msg.user_id(), Some(""));
 }
@@ -504,18 +490,18 @@ fn refused_clients_show_as_handshake_failed_auth_on_the_servers_monitor() {
     auth.add_plain_user(ANY_DOMAIN, "admin", "Password");
     auth.curve_allow_any("curve-only");
 
-    let wrong_password = link(&ctx, plain_server, plain_client("admin", "nope"));
+    let mut wrong_password = link(&ctx, plain_server, plain_client("admin", "nope"));
     wrong_password.client.send("hello").unwrap();
     assert_eq!(wrong_password.handshake(), Handshake::FailedAuth(400));
 
     let server = CurveKeyPair::generate().unwrap();
     let client = CurveKeyPair::generate().unwrap();
-    let no_curve_keys = link(&ctx, curve_server(&server), curve_client(&server, &client));
+    let mut no_curve_keys = link(&ctx, curve_server(&server), curve_client(&server, &client));
     no_curve_keys.client.send("hello").unwrap();
     assert_eq!(no_curve_keys.handshake(), Handshake::FailedAuth(400));
 
     auth.deny("127.0.0.1").unwrap();
-    let denied = link(&ctx, null_server("global"), no_setup);
+    let mut denied = link(&ctx, null_server("global"), no_setup);
     denied.client.send("hello").unwrap();
     assert_eq!(denied.handshake(), Handshake::FailedAuth(400));
 }
