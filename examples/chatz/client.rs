@@ -4,6 +4,7 @@
 use super::proto;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+use zmq::security::{CurveKeyPair, PublicKey};
 use zmq::{PollEvents, PollItem, Socket, SocketType};
 
 /// How often the client tells the server it is still here.
@@ -29,6 +30,7 @@ pub struct ChatClient {
     ctx: zmq::Context,
     handle: String,
     server: String,
+    curve: Option<Curve>,
     req: Socket,
     sub: Socket,
     outbox: VecDeque<String>,
@@ -39,32 +41,55 @@ pub struct ChatClient {
     users: Vec<String>,
 }
 
-fn request_socket(ctx: &zmq::Context, server: &str) -> zmq::Result<Socket> {
+/// The server's public key and our key pair, for CURVE.
+pub type Curve = (PublicKey, CurveKeyPair);
+
+fn request_socket(ctx: &zmq::Context, server: &str, curve: Option<&Curve>) -> zmq::Result<Socket> {
     let req = ctx.socket(SocketType::Req)?;
     // An unanswered request must not keep a closing socket (or the process) alive.
     req.set(zmq::opt::Linger, Duration::ZERO)?;
     req.set(zmq::opt::RcvTimeo, REPLY_TIMEOUT)?;
+    if let Some((server_key, own)) = curve {
+        req.curve_client(server_key, own)?;
+    }
     req.connect(server)?;
     Ok(req)
 }
 
 impl ChatClient {
     /// Connects to the server (`server`, its ROUTER) and the feed (its PUB).
+    #[allow(dead_code)] // the NULL-only entry point, for the tour and the tests
     pub fn connect(
         ctx: &zmq::Context,
         handle: &str,
         server: &str,
         feed: &str,
     ) -> zmq::Result<ChatClient> {
+        ChatClient::connect_curve(ctx, handle, server, feed, None)
+    }
+
+    /// Like [`ChatClient::connect`], and with `curve` (the server's public
+    /// key and our key pair) both sockets are CURVE clients.
+    pub fn connect_curve(
+        ctx: &zmq::Context,
+        handle: &str,
+        server: &str,
+        feed: &str,
+        curve: Option<Curve>,
+    ) -> zmq::Result<ChatClient> {
         let sub = ctx.socket(SocketType::Sub)?;
         sub.set(zmq::opt::Linger, Duration::ZERO)?;
+        if let Some((server_key, own)) = &curve {
+            sub.curve_client(server_key, own)?;
+        }
         sub.subscribe("")?;
         sub.connect(feed)?;
         Ok(ChatClient {
             ctx: ctx.clone(),
             handle: handle.to_owned(),
             server: server.to_owned(),
-            req: request_socket(ctx, server)?,
+            req: request_socket(ctx, server, curve.as_ref())?,
+            curve,
             sub,
             outbox: VecDeque::new(),
             in_flight: None,
@@ -160,7 +185,7 @@ impl ChatClient {
                     self.outbox.push_front(post);
                 }
                 self.in_flight = None;
-                self.req = request_socket(&self.ctx, &self.server)?;
+                self.req = request_socket(&self.ctx, &self.server, self.curve.as_ref())?;
                 if self.online != Some(false) {
                     self.online = Some(false);
                     events.push(Event::ServerGone);

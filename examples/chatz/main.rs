@@ -6,12 +6,24 @@
 //! echo hello | cargo run --example chatz -- client --handle bob --plain
 //! ```
 //!
+//! Over CURVE, with an allow-list of client keys:
+//!
+//! ```text
+//! cargo run --example chatz -- keys server-keys server
+//! cargo run --example chatz -- keys client-keys alice
+//! cargo run --example chatz -- server --curve-secret server-keys/server.key_secret --allow-keys client-keys
+//! cargo run --example chatz -- client --handle alice \
+//!     --curve-server-key server-keys/server.key --curve-cert client-keys/alice.key_secret
+//! ```
+//!
 //! The wire protocol is in `shared/PROTOCOLS.md`; peers in any language that
 //! speak it can take either end.
 
 mod client;
 #[path = "../common/clock.rs"]
 mod clock;
+#[path = "../common/curve.rs"]
+mod curve;
 mod proto;
 mod server;
 mod tui;
@@ -19,6 +31,7 @@ mod tui;
 use clap::{Parser, Subcommand};
 use client::{ChatClient, Event};
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
@@ -47,6 +60,8 @@ enum Command {
         /// Seconds after its last request that a user is dropped.
         #[arg(long, value_name = "SECS", default_value_t = 5.0)]
         expiry: f64,
+        #[command(flatten)]
+        curve: curve::ServerArgs,
     },
     /// Run a client: a terminal UI, or line-oriented with --plain (or when
     /// stdout is not a terminal).
@@ -63,6 +78,19 @@ enum Command {
         /// Post each line of stdin; print each post as `HANDLE: MESSAGE`.
         #[arg(long)]
         plain: bool,
+        #[command(flatten)]
+        curve: curve::ClientArgs,
+    },
+    /// Create a CURVE certificate: DIR/NAME.key (the public key, to give to
+    /// the other side) and DIR/NAME.key_secret (both keys, to keep). Prints
+    /// the public key in Z85.
+    Keys {
+        /// The directory to write to (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The certificate's name.
+        #[arg(value_name = "NAME")]
+        name: String,
     },
 }
 
@@ -73,26 +101,45 @@ fn main() -> ExitCode {
             router,
             publish,
             expiry,
-        } => run_server(&router, &publish, expiry),
+            curve,
+        } => run_server(&router, &publish, expiry, &curve),
+        Command::Keys { dir, name } => {
+            curve::create_keys("chatz keys", &dir, &name).map(|()| ExitCode::SUCCESS)
+        }
         Command::Client {
             handle,
             server,
             feed,
             plain,
+            curve,
         } => {
             if let Err(why) = proto::check_handle(&handle) {
                 eprintln!("chatz client: handle {handle:?} refused: {why}");
                 return ExitCode::from(2);
             }
+            let curve = match curve.setup() {
+                Ok(curve) => curve,
+                Err(e) => {
+                    eprintln!("chatz client: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let curve_used = curve.is_some();
+            if let Some((server_key, own)) = &curve {
+                eprintln!(
+                    "chatz: CURVE to server key {server_key}, our key {}",
+                    own.public
+                );
+            }
             let ctx = zmq::Context::new();
-            match ChatClient::connect(&ctx, &handle, &server, &feed) {
+            match ChatClient::connect_curve(&ctx, &handle, &server, &feed, curve) {
                 Err(e) => Err(e.into()),
                 Ok(client)
                     if plain
                         || !std::io::stdout().is_terminal()
                         || !std::io::stdin().is_terminal() =>
                 {
-                    run_plain(client)
+                    run_plain(client, curve_used)
                 }
                 Ok(client) => tui::run(client),
             }
@@ -109,14 +156,25 @@ fn main() -> ExitCode {
 
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
-fn run_server(router: &str, publish: &str, expiry: f64) -> Outcome {
+fn run_server(router: &str, publish: &str, expiry: f64, curve: &curve::ServerArgs) -> Outcome {
     if !(expiry.is_finite() && expiry > 0.0) {
         return Err(format!("--expiry must be a positive number of seconds, not {expiry}").into());
     }
     let ctx = zmq::Context::new();
+    // The authenticator (if any) must be running before the sockets bind.
+    let curve = curve.setup(&ctx)?;
     let log: server::Log = Box::new(|line| eprintln!("chatz server: {line}"));
-    let mut server =
-        server::ChatServer::bind(&ctx, router, publish, Duration::from_secs_f64(expiry), log)?;
+    let mut server = server::ChatServer::bind_curve(
+        &ctx,
+        router,
+        publish,
+        Duration::from_secs_f64(expiry),
+        log,
+        curve.as_ref().map(curve::ServerCurve::secret),
+    )?;
+    if let Some(curve) = &curve {
+        eprintln!("chatz server: {}", curve.summary);
+    }
     eprintln!(
         "chatz server: requests on {}, feed on {}, leases of {expiry} s",
         server.router_endpoint, server.publish_endpoint
@@ -130,7 +188,12 @@ fn run_server(router: &str, publish: &str, expiry: f64) -> Outcome {
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 const ECHO_GRACE: Duration = Duration::from_millis(500);
 
-fn run_plain(mut client: ChatClient) -> Outcome {
+fn run_plain(mut client: ChatClient, curve: bool) -> Outcome {
+    let gone = if curve {
+        "chatz: the server is not answering (or refuses our CURVE key); retrying"
+    } else {
+        "chatz: the server is not answering; retrying"
+    };
     let (lines_tx, lines) = mpsc::channel::<Option<String>>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -150,7 +213,7 @@ fn run_plain(mut client: ChatClient) -> Outcome {
                 Event::Users(users) => eprintln!("chatz: here now: {}", users.join(", ")),
                 Event::ServerUp { was_gone: true } => eprintln!("chatz: the server is back"),
                 Event::ServerUp { was_gone: false } => eprintln!("chatz: connected"),
-                Event::ServerGone => eprintln!("chatz: the server is not answering; retrying"),
+                Event::ServerGone => eprintln!("{gone}"),
             }
         }
         while let Ok(line) = lines.try_recv() {

@@ -6,17 +6,30 @@
 //! cargo run --example tickz -- client --plain GOOG
 //! ```
 //!
+//! Over CURVE, with an allow-list of client keys:
+//!
+//! ```text
+//! cargo run --example tickz -- keys server-keys server
+//! cargo run --example tickz -- keys client-keys carol
+//! cargo run --example tickz -- server --curve-secret server-keys/server.key_secret --allow-keys client-keys
+//! cargo run --example tickz -- client --curve-server-key server-keys/server.key \
+//!     --curve-cert client-keys/carol.key_secret AAPL
+//! ```
+//!
 //! The wire protocol is in `shared/PROTOCOLS.md`.
 
 mod client;
 #[path = "../common/clock.rs"]
 mod clock;
+#[path = "../common/curve.rs"]
+mod curve;
 mod proto;
 mod server;
 mod tui;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -40,6 +53,8 @@ enum Command {
         /// Milliseconds between ticks.
         #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
         interval: u64,
+        #[command(flatten)]
+        curve: curve::ServerArgs,
     },
     /// Follow symbols: a terminal UI (type a symbol and Enter to add or
     /// remove it), or one line per tick with --plain (or when stdout is not
@@ -58,18 +73,39 @@ enum Command {
         /// of the talk when none is given.
         #[arg(value_name = "SYMBOL")]
         symbols: Vec<String>,
+        #[command(flatten)]
+        curve: curve::ClientArgs,
+    },
+    /// Create a CURVE certificate: DIR/NAME.key (the public key, to give to
+    /// the other side) and DIR/NAME.key_secret (both keys, to keep). Prints
+    /// the public key in Z85.
+    Keys {
+        /// The directory to write to (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The certificate's name.
+        #[arg(value_name = "NAME")]
+        name: String,
     },
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Server { bind, interval } => run_server(&bind, Duration::from_millis(interval)),
+        Command::Server {
+            bind,
+            interval,
+            curve,
+        } => run_server(&bind, Duration::from_millis(interval), &curve),
         Command::Client {
             connect,
             plain,
             count,
             symbols,
-        } => run_client(&connect, plain, count, symbols),
+            curve,
+        } => run_client(&connect, plain, count, symbols, &curve),
+        Command::Keys { dir, name } => {
+            curve::create_keys("tickz keys", &dir, &name).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -82,9 +118,19 @@ fn main() -> ExitCode {
 
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
-fn run_server(bind: &str, interval: Duration) -> Outcome {
+fn run_server(bind: &str, interval: Duration, curve: &curve::ServerArgs) -> Outcome {
     let ctx = zmq::Context::new();
-    let mut server = server::TickServer::bind(&ctx, bind, interval)?;
+    // The authenticator (if any) must be running before the PUB binds.
+    let curve = curve.setup(&ctx)?;
+    let mut server = server::TickServer::bind_curve(
+        &ctx,
+        bind,
+        interval,
+        curve.as_ref().map(curve::ServerCurve::secret),
+    )?;
+    if let Some(curve) = &curve {
+        eprintln!("tickz server: {}", curve.summary);
+    }
     eprintln!(
         "tickz server: publishing on {} every {} ms",
         server.endpoint,
@@ -94,7 +140,13 @@ fn run_server(bind: &str, interval: Duration) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_client(connect: &str, plain: bool, count: Option<u64>, symbols: Vec<String>) -> Outcome {
+fn run_client(
+    connect: &str,
+    plain: bool,
+    count: Option<u64>,
+    symbols: Vec<String>,
+    curve: &curve::ClientArgs,
+) -> Outcome {
     let symbols: Vec<String> = if symbols.is_empty() {
         proto::SYMBOLS.iter().map(|(s, _)| s.to_string()).collect()
     } else {
@@ -106,8 +158,21 @@ fn run_client(connect: &str, plain: bool, count: Option<u64>, symbols: Vec<Strin
             return Ok(ExitCode::from(2));
         }
     }
+    let curve = match curve.setup() {
+        Ok(curve) => curve,
+        Err(e) => {
+            eprintln!("tickz client: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some((server_key, own)) = &curve {
+        eprintln!(
+            "tickz: CURVE to server key {server_key}, our key {}",
+            own.public
+        );
+    }
     let ctx = zmq::Context::new();
-    let mut client = client::TickClient::connect(&ctx, connect)?;
+    let mut client = client::TickClient::connect_curve(&ctx, connect, curve.as_ref())?;
     for symbol in &symbols {
         client.follow(symbol)?;
     }

@@ -4,6 +4,7 @@ use super::{clock, proto};
 use rand::Rng;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use zmq::security::SecretKey;
 use zmq::{Socket, SocketType};
 
 /// A bound ticker.
@@ -17,11 +18,27 @@ pub struct TickServer {
 
 impl TickServer {
     /// Binds the PUB; the talk's symbols start at their opening prices.
+    #[allow(dead_code)] // the NULL-only entry point, for the tour and the tests
     pub fn bind(ctx: &zmq::Context, endpoint: &str, interval: Duration) -> zmq::Result<TickServer> {
+        TickServer::bind_curve(ctx, endpoint, interval, None)
+    }
+
+    /// Like [`TickServer::bind`], and with `curve` (the server's secret key)
+    /// the PUB is a CURVE server: the context's ZAP handler, if one is
+    /// running, decides which client keys get in.
+    pub fn bind_curve(
+        ctx: &zmq::Context,
+        endpoint: &str,
+        interval: Duration,
+        curve: Option<&SecretKey>,
+    ) -> zmq::Result<TickServer> {
         let names: Vec<&str> = proto::SYMBOLS.iter().map(|(s, _)| *s).collect();
         debug_assert_eq!(proto::check_prefix_free(&names), Ok(()));
         let publisher = ctx.socket(SocketType::Pub)?;
         publisher.set(zmq::opt::Linger, Duration::from_millis(200))?;
+        if let Some(secret) = curve {
+            publisher.curve_server(secret)?;
+        }
         publisher.bind(endpoint)?;
         Ok(TickServer {
             endpoint: publisher.last_endpoint()?,
