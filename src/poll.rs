@@ -51,16 +51,22 @@ fn retry_wait(
     operation: &'static str,
     mut wait: impl FnMut(libc::c_long) -> libc::c_int,
 ) -> Result<usize> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // The clock is read only for a finite, non-zero timeout, and only used
+    // again after an interruption.
+    let started = timeout.filter(|t| !t.is_zero()).map(|_| Instant::now());
+    let mut left = timeout;
     loop {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let rc = wait(timeout_millis(left));
         if rc >= 0 {
             return Ok(rc as usize);
         }
         let err = Error::last(operation);
         match err.kind() {
-            ErrorKind::Interrupted => continue,
+            ErrorKind::Interrupted => {
+                if let (Some(started), Some(timeout)) = (started, timeout) {
+                    left = Some(timeout.saturating_sub(started.elapsed()));
+                }
+            }
             // zmq_poller_wait_all reports a timeout as EAGAIN.
             ErrorKind::WouldBlock => return Ok(0),
             _ => return Err(err),

@@ -201,6 +201,11 @@ const LIVENESS_CHECK: Duration = Duration::from_millis(100);
 /// context shuts down, the proxy ends by itself with
 /// [`ErrorKind::Terminated`], which [`terminate`](Self::terminate) reports.
 ///
+/// libzmq sends to the capture socket (and the rest of a multipart message)
+/// with blocking sends, so a capture peer that stops reading can hold the
+/// proxy, and with it [`terminate`](Self::terminate) and drop, until it reads
+/// again or the context shuts down.
+///
 /// The handle is `Send` but not `Sync` (it owns a socket).
 pub struct SteerableProxy {
     control: Socket,

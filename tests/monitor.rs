@@ -327,3 +327,29 @@ fn a_context_shutdown_ends_a_blocked_monitor() {
         drop(socket);
     });
 }
+
+#[cfg(zmq_draft)]
+#[test]
+fn a_versioned_monitor_reports_both_addresses() {
+    within(LONG, || {
+        let ctx = Context::new();
+        let server = ctx.socket(SocketType::Router).unwrap();
+        let mut monitor = server
+            .monitor_versioned(MonitorEvents::ACCEPTED | MonitorEvents::HANDSHAKE_SUCCEEDED)
+            .unwrap();
+        server.bind("tcp://127.0.0.1:*").unwrap();
+        let endpoint = server.last_endpoint().unwrap();
+        let client = ctx.socket(SocketType::Dealer).unwrap();
+        client.connect(&endpoint).unwrap();
+        round_trip(&server, &client, "hello");
+
+        let accepted = wait_for(&mut monitor, |k| matches!(k, EventKind::Accepted { .. }));
+        assert_eq!(accepted.endpoint, endpoint);
+        let remote = accepted
+            .remote_endpoint
+            .expect("the versioned monitor names the peer");
+        assert!(remote.starts_with("tcp://127.0.0.1:"), "{remote}");
+        assert_ne!(remote, endpoint);
+        wait_for(&mut monitor, |k| *k == EventKind::HandshakeSucceeded);
+    });
+}
