@@ -341,3 +341,136 @@ fn plain_client_behind_a_python_server_with_the_infinity_separator() {
     // It does not hang: nothing is pending, so it leaves.
     assert!(zoe.wait(LONG).success());
 }
+
+/// `chatz keys DIR NAME`: writes the certificate pair, prints the public key.
+fn make_keys(program: &str, dir: &std::path::Path, name: &str) -> String {
+    let out = Command::new(example(program))
+        .arg("keys")
+        .arg(dir)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.join(format!("{name}.key")).is_file());
+    assert!(dir.join(format!("{name}.key_secret")).is_file());
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(key.len(), 40, "a Z85 public key: {key:?}");
+    key
+}
+
+#[test]
+fn curve_server_with_an_allow_list_takes_listed_clients_only() {
+    let keys = tempfile::tempdir().unwrap();
+    let (server_dir, allowed, others) = (
+        keys.path().join("server"),
+        keys.path().join("allowed"),
+        keys.path().join("others"),
+    );
+    let server_key = make_keys("chatz", &server_dir, "server");
+    make_keys("chatz", &allowed, "alice");
+    make_keys("chatz", &others, "mallory");
+    // A second `keys` with the same name never overwrites a secret.
+    let again = Command::new(example("chatz"))
+        .arg("keys")
+        .arg(&allowed)
+        .arg("alice")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "server",
+        "--router",
+        "tcp://127.0.0.1:*",
+        "--publish",
+        "tcp://127.0.0.1:*",
+    ]);
+    cmd.arg("--curve-secret")
+        .arg(server_dir.join("server.key_secret"))
+        .arg("--allow-keys")
+        .arg(&allowed);
+    let mut server = Proc::spawn("chatz curve server", cmd);
+    server.expect_err(LONG, |l| {
+        l.contains(&server_key) && l.contains("1 client key")
+    });
+    let eps = server.endpoints_on_err("requests on");
+    let (router, feed) = (eps[0].clone(), eps[1].clone());
+    let client = |handle: &str, server_key: &str, cert: Option<std::path::PathBuf>| {
+        let mut cmd = Command::new(example("chatz"));
+        cmd.args([
+            "client",
+            "--plain",
+            "--handle",
+            handle,
+            "--server",
+            &router,
+            "--feed",
+            &feed,
+            "--curve-server-key",
+            server_key,
+        ]);
+        if let Some(cert) = cert {
+            cmd.arg("--curve-cert").arg(cert);
+        }
+        Proc::spawn(handle, cmd)
+    };
+
+    // Listed: the server key as Z85, alice's own certificate.
+    let mut alice = client("alice", &server_key, Some(allowed.join("alice.key_secret")));
+    alice.expect_err(LONG, |l| l.contains("connected"));
+    alice.send_line("hello over curve");
+    alice.expect_out(LONG, |l| l == "alice: hello over curve");
+
+    // Unlisted: the server key from its file, mallory's certificate; and an
+    // ephemeral key pair. Neither gets an answer nor the feed.
+    let server_file = server_dir.join("server.key");
+    let server_file = server_file.to_str().unwrap();
+    let mut mallory = client(
+        "mallory",
+        server_file,
+        Some(others.join("mallory.key_secret")),
+    );
+    let mut nobody = client("nobody", server_file, None);
+    mallory.send_line("let me in");
+    nobody.send_line("me too");
+    alice.send_line("still here");
+    alice.expect_out(LONG, |l| l == "alice: still here");
+    for refused in [&mut mallory, &mut nobody] {
+        refused.expect_err(Duration::from_secs(5), |l| {
+            l.contains("refuses our CURVE key")
+        });
+        // With stdin closed, a plain client gives its unanswered post up
+        // (after its 10 s drain limit) and fails.
+        refused.close_stdin();
+    }
+    for refused in [&mut mallory, &mut nobody] {
+        let status = refused.wait(LONG);
+        assert!(!status.success(), "{:#?}", refused.seen_err);
+        assert!(
+            !refused.seen_err.iter().any(|l| l.contains("connected")),
+            "{:#?}",
+            refused.seen_err
+        );
+        // Not even the feed reached them (alice posted meanwhile).
+        assert!(refused.seen_out.is_empty(), "{:#?}", refused.seen_out);
+    }
+
+    // The server stayed up, never let them in, and alice still talks.
+    alice.send_line("bye");
+    alice.expect_out(LONG, |l| l == "alice: bye");
+    assert!(!alice
+        .seen_out
+        .iter()
+        .any(|l| l.contains("mallory") || l.contains("nobody")));
+    assert!(
+        !server
+            .seen_err
+            .iter()
+            .any(|l| l.contains("mallory") || l.contains("nobody")),
+        "{:#?}",
+        server.seen_err
+    );
+    alice.close_stdin();
+    assert!(alice.wait(LONG).success());
+}

@@ -191,3 +191,174 @@ fn client_refuses_an_invalid_symbol() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[A-Z][A-Z0-9]+"));
 }
+
+/// `tickz keys DIR NAME`: writes the certificate pair, prints the public key.
+fn make_keys(dir: &std::path::Path, name: &str) -> String {
+    let out = Command::new(example("tickz"))
+        .arg("keys")
+        .arg(dir)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.join(format!("{name}.key")).is_file());
+    assert!(dir.join(format!("{name}.key_secret")).is_file());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Runs `cmd` for `window` and returns what it printed on stdout meanwhile
+/// (then kills it).
+fn stdout_during(mut cmd: Command, window: Duration) -> Vec<String> {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + window;
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        lines.push(line);
+    }
+    let exited = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(exited.is_none(), "it should still be waiting: {exited:?}");
+    lines
+}
+
+#[test]
+fn curve_server_with_an_allow_list_feeds_listed_clients_only() {
+    let keys = tempfile::tempdir().unwrap();
+    let (server_dir, allowed, others) = (
+        keys.path().join("server"),
+        keys.path().join("allowed"),
+        keys.path().join("others"),
+    );
+    let server_key = make_keys(&server_dir, "server");
+    make_keys(&allowed, "carol");
+    make_keys(&others, "mallory");
+
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args(["server", "--bind", "tcp://127.0.0.1:*", "--interval", "50"]);
+    cmd.arg("--curve-secret")
+        .arg(server_dir.join("server.key_secret"))
+        .arg("--allow-keys")
+        .arg(&allowed);
+    let mut server = Proc::spawn("tickz curve server", cmd);
+    server.expect_err(LONG, |l| {
+        l.contains(&server_key) && l.contains("1 client key")
+    });
+    let endpoint = server.endpoints_on_err("publishing on").remove(0);
+    let client = |server_key: &str, cert: Option<std::path::PathBuf>| {
+        let mut cmd = Command::new(example("tickz"));
+        cmd.args([
+            "client",
+            "--plain",
+            "--count",
+            "4",
+            "--connect",
+            &endpoint,
+            "--curve-server-key",
+            server_key,
+        ]);
+        if let Some(cert) = cert {
+            cmd.arg("--curve-cert").arg(cert);
+        }
+        cmd.arg("MSFT");
+        cmd
+    };
+
+    // Listed (the server key as Z85): ticks arrive.
+    let mut carol = Proc::spawn(
+        "carol",
+        client(&server_key, Some(allowed.join("carol.key_secret"))),
+    );
+    assert!(carol.wait(LONG).success(), "{:#?}", carol.seen_err);
+    assert_eq!(carol.seen_out.len(), 4, "{:#?}", carol.seen_out);
+    assert!(carol.seen_out.iter().all(|l| l.starts_with("MSFT ")));
+
+    // Unlisted (the server key from its file): an unknown certificate, an
+    // ephemeral key pair, and no CURVE at all get nothing.
+    let server_file = server_dir.join("server.key");
+    let server_file = server_file.to_str().unwrap();
+    for (who, cmd) in [
+        (
+            "mallory",
+            client(server_file, Some(others.join("mallory.key_secret"))),
+        ),
+        ("ephemeral", client(server_file, None)),
+        ("null", {
+            let mut cmd = Command::new(example("tickz"));
+            cmd.args(["client", "--plain", "--connect", &endpoint, "MSFT"]);
+            cmd
+        }),
+    ] {
+        let got = stdout_during(cmd, Duration::from_millis(1500));
+        assert!(got.is_empty(), "{who} got ticks: {got:#?}");
+    }
+
+    // The server is still up and still feeds carol.
+    let mut again = Proc::spawn(
+        "carol again",
+        client(&server_key, Some(allowed.join("carol.key_secret"))),
+    );
+    assert!(again.wait(LONG).success(), "{:#?}", again.seen_err);
+    assert_eq!(again.seen_out.len(), 4);
+}
+
+#[test]
+fn curve_in_process_with_an_authenticator() {
+    use zmq::security::{Authenticator, CurveKeyPair, ANY_DOMAIN};
+    let ctx = zmq::Context::new();
+    let (server_keys, listed, unlisted) = (
+        CurveKeyPair::generate().unwrap(),
+        CurveKeyPair::generate().unwrap(),
+        CurveKeyPair::generate().unwrap(),
+    );
+    let auth = Authenticator::start(&ctx).unwrap();
+    auth.curve_allow_key(ANY_DOMAIN, &listed.public);
+    let mut server = TickServer::bind_curve(
+        &ctx,
+        "tcp://127.0.0.1:*",
+        Duration::from_millis(20),
+        Some(&server_keys.secret),
+    )
+    .unwrap();
+    let curve_to = |own: &CurveKeyPair| {
+        let mut c = TickClient::connect_curve(
+            &ctx,
+            &server.endpoint,
+            Some(&(server_keys.public, own.clone())),
+        )
+        .unwrap();
+        c.follow("GOOG").unwrap();
+        c
+    };
+    let (mut good, mut bad) = (curve_to(&listed), curve_to(&unlisted));
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = std::thread::spawn(move || server.run(&s).unwrap());
+
+    let ticks = collect(&mut good, 5);
+    assert!(ticks.iter().all(|t| t.symbol == "GOOG"));
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        let got = bad.step(Duration::from_millis(100)).unwrap();
+        assert!(got.is_empty(), "an unlisted key got {got:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
+}
