@@ -20,28 +20,43 @@ use std::ops::Deref;
 /// assert_eq!(msg.len(), 1 << 20);
 /// ```
 pub struct Message {
-    raw: zmq_sys::zmq_msg_t,
+    // In a cell: `zmq_msg_copy` (our `Clone`) writes to its *source* the first
+    // time a large message is shared (it sets the shared flag and the
+    // reference count, non-atomically). The cell also makes `Message` !Sync,
+    // so two threads can never clone one message at the same time.
+    raw: std::cell::UnsafeCell<zmq_sys::zmq_msg_t>,
 }
 
 // SAFETY: a zmq_msg_t is plain data owned by this value; libzmq allows a
-// message to be used from another thread as long as one thread uses it at a
-// time, which `&mut`/ownership guarantees. Shared contents (after Clone) are
-// reference counted atomically by libzmq and never written through `&self`.
+// message to move to another thread as long as one thread uses it at a time,
+// which ownership guarantees (Message is not Sync). Contents shared by clones
+// are reference counted atomically by libzmq once shared.
 unsafe impl Send for Message {}
-// SAFETY: `&Message` only reads: data, size, more and properties, which libzmq
-// reads without mutation.
-unsafe impl Sync for Message {}
 
 impl Message {
     /// An empty message (`zmq_msg_init`).
+    #[inline]
     pub fn new() -> Message {
         let mut raw = zmq_sys::zmq_msg_t::default();
         // SAFETY: raw is a writable zmq_msg_t; zmq_msg_init always succeeds.
         unsafe { zmq_sys::zmq_msg_init(&mut raw) };
-        Message { raw }
+        Message::wrap(raw)
+    }
+
+    #[inline]
+    fn wrap(raw: zmq_sys::zmq_msg_t) -> Message {
+        Message {
+            raw: std::cell::UnsafeCell::new(raw),
+        }
+    }
+
+    #[inline]
+    fn raw_ptr(&self) -> *mut zmq_sys::zmq_msg_t {
+        self.raw.get()
     }
 
     /// A message holding a copy of `data` (`zmq_msg_init_size` and one copy).
+    #[inline]
     pub fn from_slice(data: &[u8]) -> Message {
         let mut msg = Message::alloc(data.len());
         // SAFETY: alloc gave `data.len()` writable bytes at msg's data pointer,
@@ -53,6 +68,7 @@ impl Message {
     }
 
     /// A message of `size` zero bytes.
+    #[inline]
     pub fn with_size(size: usize) -> Message {
         let mut msg = Message::alloc(size);
         // SAFETY: alloc gave `size` writable bytes at msg's data pointer.
@@ -75,6 +91,7 @@ impl Message {
         msg
     }
 
+    #[inline]
     fn alloc(size: usize) -> Message {
         let mut raw = zmq_sys::zmq_msg_t::default();
         // SAFETY: raw is a writable zmq_msg_t.
@@ -85,7 +102,7 @@ impl Message {
                     .unwrap_or(std::alloc::Layout::new::<u8>()),
             );
         }
-        Message { raw }
+        Message::wrap(raw)
     }
 
     /// Hands `len` bytes at `data` to libzmq; `free(data, hint)` runs once when
@@ -106,23 +123,25 @@ impl Message {
         if rc == -1 {
             std::alloc::handle_alloc_error(std::alloc::Layout::new::<[usize; 4]>());
         }
-        Message { raw }
+        Message::wrap(raw)
     }
 
+    #[inline]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut zmq_sys::zmq_msg_t {
-        &mut self.raw
+        self.raw.get_mut()
     }
 
+    #[inline]
     fn data_ptr(&mut self) -> *mut u8 {
         // SAFETY: raw is an initialised message.
-        unsafe { zmq_sys::zmq_msg_data(&mut self.raw).cast() }
+        unsafe { zmq_sys::zmq_msg_data(self.raw.get_mut()).cast() }
     }
 
     /// The number of bytes (`zmq_msg_size`).
     #[inline]
     pub fn len(&self) -> usize {
         // SAFETY: raw is an initialised message; zmq_msg_size only reads it.
-        unsafe { zmq_sys::zmq_msg_size(&self.raw) }
+        unsafe { zmq_sys::zmq_msg_size(self.raw_ptr()) }
     }
 
     /// True for a zero-length message.
@@ -136,8 +155,9 @@ impl Message {
     pub fn as_bytes(&self) -> &[u8] {
         let len = self.len();
         // SAFETY: zmq_msg_data only reads the message to return its data
-        // pointer (the *mut in its signature is historical).
-        let ptr = unsafe { zmq_sys::zmq_msg_data(&self.raw as *const _ as *mut _) };
+        // pointer; the cell allows the *mut its signature asks for, and no
+        // other thread can touch the message (Message is not Sync).
+        let ptr = unsafe { zmq_sys::zmq_msg_data(self.raw_ptr()) };
         if len == 0 || ptr.is_null() {
             return &[];
         }
@@ -154,7 +174,7 @@ impl Message {
     /// Whether more parts of a multipart message follow this one (`zmq_msg_more`).
     pub fn more(&self) -> bool {
         // SAFETY: raw is an initialised message; zmq_msg_more only reads it.
-        unsafe { zmq_sys::zmq_msg_more(&self.raw) != 0 }
+        unsafe { zmq_sys::zmq_msg_more(self.raw_ptr()) != 0 }
     }
 
     /// A metadata property of a received message (`zmq_msg_gets`), as bytes:
@@ -164,7 +184,7 @@ impl Message {
         let name = CString::new(name).ok()?;
         // SAFETY: zmq_msg_gets only reads the message's metadata; the name is a
         // valid C string.
-        let value = unsafe { zmq_sys::zmq_msg_gets(&self.raw, name.as_ptr()) };
+        let value = unsafe { zmq_sys::zmq_msg_gets(self.raw_ptr(), name.as_ptr()) };
         if value.is_null() {
             return None;
         }
@@ -206,14 +226,14 @@ impl Message {
 
     /// Copies `other`'s contents into a fresh message sharing its buffer
     /// (`zmq_msg_copy`).
+    #[inline]
     fn try_clone(&self) -> Result<Message> {
         let mut copy = Message::new();
         // SAFETY: both messages are initialised; zmq_msg_copy makes `copy`
-        // share the source's reference-counted content (the *mut on the source
-        // only bumps an atomic refcount).
-        let rc = unsafe {
-            zmq_sys::zmq_msg_copy(&mut copy.raw, &self.raw as *const _ as *mut _)
-        };
+        // share the source's content and may write the source's shared flag
+        // and reference count, which the cell permits; Message is not Sync, so
+        // no other thread is using the source.
+        let rc = unsafe { zmq_sys::zmq_msg_copy(copy.raw.get_mut(), self.raw_ptr()) };
         check(rc, "zmq_msg_copy").map(|_| copy)
     }
 }
@@ -225,15 +245,17 @@ impl Default for Message {
 }
 
 impl Drop for Message {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: raw is initialised and closed only here; close cannot fail on
         // a valid message.
-        unsafe { zmq_sys::zmq_msg_close(&mut self.raw) };
+        unsafe { zmq_sys::zmq_msg_close(self.raw.get_mut()) };
     }
 }
 
 impl Clone for Message {
     /// Shares the buffer (`zmq_msg_copy`); no payload is copied.
+    #[inline]
     fn clone(&self) -> Message {
         self.try_clone().unwrap_or_else(|_| Message::from_slice(self))
     }
