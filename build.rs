@@ -8,7 +8,11 @@ fn main() {
     for patch in 0..=9 {
         println!("cargo:rustc-check-cfg=cfg(zmq_4_3_{patch})");
     }
-    for var in ["DEP_ZMQ_DRAFT", "DEP_ZMQ_VERSION_NUMBER", "DEP_ZMQ_HAS_CURVE"] {
+    for var in [
+        "DEP_ZMQ_DRAFT",
+        "DEP_ZMQ_VERSION_NUMBER",
+        "DEP_ZMQ_HAS_CURVE",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     if std::env::var("DEP_ZMQ_DRAFT").as_deref() == Ok("1") {

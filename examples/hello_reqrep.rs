@@ -13,7 +13,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let worker = std::thread::spawn(move || -> zmq::Result<()> {
         for _ in 0..3 {
             let request = server.recv()?;
-            println!("server received {:?}", request.as_str().unwrap_or("<binary>"));
+            println!(
+                "server received {:?}",
+                request.as_str().unwrap_or("<binary>")
+            );
             server.send("World")?;
         }
         Ok(())

@@ -75,7 +75,9 @@ pub struct Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("ptr", &self.raw.ptr).finish()
+        f.debug_struct("Context")
+            .field("ptr", &self.raw.ptr)
+            .finish()
     }
 }
 
@@ -93,13 +95,15 @@ impl Context {
     /// [`socket`](Self::socket), returns that error. Use [`Context::builder`]
     /// to get it at once instead.
     pub fn new() -> Context {
-        Context::builder().build().unwrap_or_else(|failure| Context {
-            raw: Arc::new(RawContext {
-                ptr: std::ptr::null_mut(),
-                failure: Some(failure),
-                default_linger: Some(DEFAULT_LINGER),
-            }),
-        })
+        Context::builder()
+            .build()
+            .unwrap_or_else(|failure| Context {
+                raw: Arc::new(RawContext {
+                    ptr: std::ptr::null_mut(),
+                    failure: Some(failure),
+                    default_linger: Some(DEFAULT_LINGER),
+                }),
+            })
     }
 
     /// The context pointer, or the error that kept it from being created.
@@ -130,7 +134,11 @@ impl Context {
     pub fn shutdown(&self) -> Result<()> {
         let ptr = self.checked_ptr()?;
         // SAFETY: the pointer is valid while self.raw lives; shutdown is thread safe.
-        check(unsafe { zmq_sys::zmq_ctx_shutdown(ptr) }, "zmq_ctx_shutdown").map(drop)
+        check(
+            unsafe { zmq_sys::zmq_ctx_shutdown(ptr) },
+            "zmq_ctx_shutdown",
+        )
+        .map(drop)
     }
 
     /// The raw `void *` context, for use with `zmq_sys`. It stays valid while
@@ -248,18 +256,30 @@ impl ContextBuilder {
     /// `ZMQ_THREAD_SCHED_POLICY` (default -1, the OS default): the scheduling
     /// policy of the I/O threads (`SCHED_OTHER`, `SCHED_RR`, ...).
     pub fn thread_sched_policy(self, policy: i32) -> Self {
-        self.push(zmq_sys::ZMQ_THREAD_SCHED_POLICY, "ZMQ_THREAD_SCHED_POLICY", policy)
+        self.push(
+            zmq_sys::ZMQ_THREAD_SCHED_POLICY,
+            "ZMQ_THREAD_SCHED_POLICY",
+            policy,
+        )
     }
 
     /// `ZMQ_THREAD_PRIORITY` (default -1, the OS default): the I/O threads' priority.
     pub fn thread_priority(self, priority: i32) -> Self {
-        self.push(zmq_sys::ZMQ_THREAD_PRIORITY, "ZMQ_THREAD_PRIORITY", priority)
+        self.push(
+            zmq_sys::ZMQ_THREAD_PRIORITY,
+            "ZMQ_THREAD_PRIORITY",
+            priority,
+        )
     }
 
     /// `ZMQ_THREAD_AFFINITY_CPU_ADD`: pins the I/O threads to this CPU as well
     /// (call once per CPU).
     pub fn thread_affinity_cpu(self, cpu: i32) -> Self {
-        self.push(zmq_sys::ZMQ_THREAD_AFFINITY_CPU_ADD, "ZMQ_THREAD_AFFINITY_CPU_ADD", cpu)
+        self.push(
+            zmq_sys::ZMQ_THREAD_AFFINITY_CPU_ADD,
+            "ZMQ_THREAD_AFFINITY_CPU_ADD",
+            cpu,
+        )
     }
 
     /// `ZMQ_THREAD_NAME_PREFIX`: a numeric prefix for the I/O threads' names.

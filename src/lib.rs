@@ -40,8 +40,8 @@
 mod context;
 mod error;
 mod message;
-pub mod option;
 pub mod monitor;
+pub mod option;
 pub mod poll;
 pub mod proxy;
 pub mod security;
@@ -51,15 +51,15 @@ pub mod z85;
 pub use context::{Context, ContextBuilder, DEFAULT_LINGER};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
+pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
 pub use option::{opt, Mechanism};
+pub use poll::Poller;
 pub use poll::{poll, PollEvents, PollItem};
+pub use proxy::{proxy, ProxyStatistics, SteerableProxy};
+pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
 pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };
-pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
-pub use poll::Poller;
-pub use proxy::{proxy, ProxyStatistics, SteerableProxy};
-pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
 
 /// The raw FFI crate, for what the safe API does not cover.
 pub use zmq_sys as sys;

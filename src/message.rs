@@ -195,7 +195,8 @@ impl Message {
 
     /// A metadata property as text; `None` if absent or not UTF-8.
     pub fn property(&self, name: &str) -> Option<&str> {
-        self.property_bytes(name).and_then(|b| std::str::from_utf8(b).ok())
+        self.property_bytes(name)
+            .and_then(|b| std::str::from_utf8(b).ok())
     }
 
     /// The `User-Id` property: the authenticated identity of the peer (set by a
@@ -257,7 +258,8 @@ impl Clone for Message {
     /// Shares the buffer (`zmq_msg_copy`); no payload is copied.
     #[inline]
     fn clone(&self) -> Message {
-        self.try_clone().unwrap_or_else(|_| Message::from_slice(self))
+        self.try_clone()
+            .unwrap_or_else(|_| Message::from_slice(self))
     }
 }
 
@@ -401,7 +403,14 @@ impl From<&'static [u8]> for Message {
         }
         // SAFETY: static data lives forever and is never written by libzmq (a
         // message's data is only read when sent); no free function is needed.
-        unsafe { Message::from_raw_parts(data.as_ptr().cast_mut(), data.len(), None, std::ptr::null_mut()) }
+        unsafe {
+            Message::from_raw_parts(
+                data.as_ptr().cast_mut(),
+                data.len(),
+                None,
+                std::ptr::null_mut(),
+            )
+        }
     }
 }
 

@@ -68,7 +68,12 @@ fn get_u64(socket: &Socket, id: c_int, name: &'static str) -> Result<u64> {
 
 /// Reads a variable-length option, growing the buffer until it fits (libzmq
 /// answers EINVAL when a buffer is too small).
-fn get_bytes(socket: &Socket, id: c_int, name: &'static str, first_guess: usize) -> Result<Vec<u8>> {
+fn get_bytes(
+    socket: &Socket,
+    id: c_int,
+    name: &'static str,
+    first_guess: usize,
+) -> Result<Vec<u8>> {
     const LIMIT: usize = 1 << 20;
     let mut size = first_guess;
     loop {
@@ -84,7 +89,12 @@ fn get_bytes(socket: &Socket, id: c_int, name: &'static str, first_guess: usize)
     }
 }
 
-fn get_string(socket: &Socket, id: c_int, name: &'static str, first_guess: usize) -> Result<String> {
+fn get_string(
+    socket: &Socket,
+    id: c_int,
+    name: &'static str,
+    first_guess: usize,
+) -> Result<String> {
     let mut bytes = get_bytes(socket, id, name, first_guess)?;
     if bytes.last() == Some(&0) {
         bytes.pop();
@@ -201,7 +211,11 @@ macro_rules! codec {
     (millis_opt, set, $name:ident) => {
         impl Set<Option<Duration>> for $name {
             fn set(self, s: &Socket, v: Option<Duration>) -> Result<()> {
-                s.set_raw(Self::ID, Self::NAME, &millis_or_forever(v, Self::NAME)?.to_ne_bytes())
+                s.set_raw(
+                    Self::ID,
+                    Self::NAME,
+                    &millis_or_forever(v, Self::NAME)?.to_ne_bytes(),
+                )
             }
         }
         impl Set<Duration> for $name {
@@ -224,8 +238,7 @@ macro_rules! codec {
             fn set(self, s: &Socket, v: Option<Duration>) -> Result<()> {
                 let secs = match v {
                     None => -1,
-                    Some(d) => i32::try_from(d.as_secs())
-                        .map_err(|_| invalid(Self::NAME))?,
+                    Some(d) => i32::try_from(d.as_secs()).map_err(|_| invalid(Self::NAME))?,
                 };
                 s.set_raw(Self::ID, Self::NAME, &secs.to_ne_bytes())
             }
@@ -480,9 +493,8 @@ pub mod opt {
         type Value = SocketType;
         fn get(self, s: &Socket) -> Result<SocketType> {
             let raw = get_i32(s, Self::ID, Self::NAME)?;
-            SocketType::from_raw(raw).ok_or_else(|| {
-                Error::with_kind(ErrorKind::Other, "getsockopt").context(Self::NAME)
-            })
+            SocketType::from_raw(raw)
+                .ok_or_else(|| Error::with_kind(ErrorKind::Other, "getsockopt").context(Self::NAME))
         }
     }
 
@@ -539,7 +551,6 @@ pub mod opt {
     #[cfg(zmq_draft)]
     pub use super::draft::*;
 }
-
 
 #[cfg(zmq_draft)]
 mod draft {

@@ -276,7 +276,11 @@ impl fmt::Display for RecvStringError {
         match self {
             RecvStringError::Recv(e) => e.fmt(f),
             RecvStringError::InvalidUtf8(m) => {
-                write!(f, "recv_string: received {} bytes that are not valid UTF-8", m.len())
+                write!(
+                    f,
+                    "recv_string: received {} bytes that are not valid UTF-8",
+                    m.len()
+                )
             }
         }
     }
@@ -302,7 +306,9 @@ impl From<RecvStringError> for Error {
     fn from(e: RecvStringError) -> Error {
         match e {
             RecvStringError::Recv(e) => e,
-            RecvStringError::InvalidUtf8(_) => Error::with_kind(ErrorKind::InvalidUtf8, "recv_string"),
+            RecvStringError::InvalidUtf8(_) => {
+                Error::with_kind(ErrorKind::InvalidUtf8, "recv_string")
+            }
         }
     }
 }
@@ -367,9 +373,8 @@ impl Drop for Socket {
 }
 
 fn c_string(text: &str, operation: &'static str) -> Result<CString> {
-    CString::new(text).map_err(|_| {
-        Error::with_kind(ErrorKind::InvalidInput, operation).context(text)
-    })
+    CString::new(text)
+        .map_err(|_| Error::with_kind(ErrorKind::InvalidInput, operation).context(text))
 }
 
 impl Socket {
@@ -410,7 +415,11 @@ impl Socket {
         operation: &'static str,
         call: unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int,
     ) -> Result<()> {
-        let shown = if endpoint.is_empty() { "(empty endpoint)" } else { endpoint };
+        let shown = if endpoint.is_empty() {
+            "(empty endpoint)"
+        } else {
+            endpoint
+        };
         let c_endpoint = c_string(endpoint, operation).map_err(|e| e.context(shown))?;
         // SAFETY: valid socket and NUL-terminated endpoint; libzmq copies it.
         let rc = unsafe { call(self.raw, c_endpoint.as_ptr()) };
@@ -484,7 +493,9 @@ impl Socket {
         let rc = unsafe {
             zmq_sys::zmq_setsockopt(self.raw, option, value.as_ptr().cast(), value.len())
         };
-        check(rc, "setsockopt").map(drop).map_err(|e| e.context(name))
+        check(rc, "setsockopt")
+            .map(drop)
+            .map_err(|e| e.context(name))
     }
 
     /// `zmq_getsockopt` into `buf`, returning the length libzmq wrote; prefer
@@ -493,9 +504,8 @@ impl Socket {
         let mut len = buf.len();
         // SAFETY: buf is writable for len bytes; libzmq writes at most len and
         // stores the used length in len.
-        let rc = unsafe {
-            zmq_sys::zmq_getsockopt(self.raw, option, buf.as_mut_ptr().cast(), &mut len)
-        };
+        let rc =
+            unsafe { zmq_sys::zmq_getsockopt(self.raw, option, buf.as_mut_ptr().cast(), &mut len) };
         check(rc, "getsockopt").map_err(|e| e.context(name))?;
         Ok(len)
     }
@@ -598,7 +608,11 @@ impl Socket {
                 .context("a multipart message needs at least one part"));
         }
         while let Some(part) = parts.next() {
-            let flags = if parts.peek().is_some() { zmq_sys::ZMQ_SNDMORE } else { 0 };
+            let flags = if parts.peek().is_some() {
+                zmq_sys::ZMQ_SNDMORE
+            } else {
+                0
+            };
             part.send_raw(self, flags)?;
         }
         Ok(())
@@ -664,7 +678,10 @@ impl Socket {
             size = rc.max(0) as usize;
             rc
         })?;
-        Ok(Received { len: size.min(len), size })
+        Ok(Received {
+            len: size.min(len),
+            size,
+        })
     }
 
     /// Whether the last part received has more parts after it (`ZMQ_RCVMORE`).

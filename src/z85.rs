@@ -63,8 +63,9 @@ pub fn decode(text: impl AsRef<[u8]>) -> Result<Vec<u8>> {
     // len*4/5 bytes, which is what zmq_z85_decode writes.
     let rc = unsafe { zmq_sys::zmq_z85_decode(out.as_mut_ptr(), input.as_ptr().cast()) };
     if rc.is_null() {
-        return Err(Error::with_kind(ErrorKind::InvalidInput, "z85 decode")
-            .context("value out of range"));
+        return Err(
+            Error::with_kind(ErrorKind::InvalidInput, "z85 decode").context("value out of range")
+        );
     }
     Ok(out)
 }

@@ -7,14 +7,27 @@ use zmq::{opt, Context, ErrorKind, SocketType};
 fn malformed_endpoints_are_invalid_input_naming_the_endpoint() {
     let ctx = Context::new();
     let s = ctx.socket(SocketType::Pub).unwrap();
-    for bad in ["tcp://", "tcp://127.0.0.1", "nonsense", "tcp://127.0.0.1:notaport", ""] {
+    for bad in [
+        "tcp://",
+        "tcp://127.0.0.1",
+        "nonsense",
+        "tcp://127.0.0.1:notaport",
+        "",
+    ] {
         let err = s.bind(bad).unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::UnsupportedTransport),
+            matches!(
+                err.kind(),
+                ErrorKind::InvalidInput | ErrorKind::UnsupportedTransport
+            ),
             "{bad}: {err:?}"
         );
         assert_eq!(err.operation(), "bind");
-        let shown = if bad.is_empty() { "(empty endpoint)" } else { bad };
+        let shown = if bad.is_empty() {
+            "(empty endpoint)"
+        } else {
+            bad
+        };
         assert_eq!(err.detail(), Some(shown));
     }
 }
@@ -50,7 +63,10 @@ fn address_in_use_names_the_endpoint() {
     let err = b.bind(&endpoint).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AddressInUse);
     assert!(err.to_string().contains(&endpoint), "{err}");
-    let err = b.bind("inproc://taken").and_then(|_| a.bind("inproc://taken")).unwrap_err();
+    let err = b
+        .bind("inproc://taken")
+        .and_then(|_| a.bind("inproc://taken"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AddressInUse);
 }
 
@@ -76,7 +92,9 @@ fn invalid_option_values_name_the_option() {
     assert!(s.set(opt::RoutingId, b"").is_err());
     assert!(s.set(opt::RoutingId, [b'x'; 256]).is_err());
     // Durations that do not fit libzmq's int are refused, not truncated.
-    let err = s.set(opt::Linger, Duration::from_secs(10_000_000)).unwrap_err();
+    let err = s
+        .set(opt::Linger, Duration::from_secs(10_000_000))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     // A CURVE key is 32 bytes or 40 Z85 characters.
     let err = s.set(opt::CurveServerkey, b"short").unwrap_err();
@@ -128,7 +146,10 @@ fn a_receive_timeout_is_its_own_error_kind() {
     let err = s.recv().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.is_timeout());
-    assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(
+        std::io::Error::from(err).kind(),
+        std::io::ErrorKind::TimedOut
+    );
     // try_recv is not an error when nothing waits.
     assert!(s.try_recv().unwrap().is_none());
 }

@@ -30,22 +30,40 @@ fn integer_and_flag_options_round_trip() {
 fn time_options_are_durations_with_none_for_forever() {
     let ctx = Context::new();
     let s = ctx.socket(SocketType::Req).unwrap();
-    assert_eq!(s.get(opt::RcvTimeo).unwrap(), None, "blocks forever by default");
+    assert_eq!(
+        s.get(opt::RcvTimeo).unwrap(),
+        None,
+        "blocks forever by default"
+    );
     s.set(opt::RcvTimeo, Duration::from_millis(250)).unwrap();
-    assert_eq!(s.get(opt::RcvTimeo).unwrap(), Some(Duration::from_millis(250)));
+    assert_eq!(
+        s.get(opt::RcvTimeo).unwrap(),
+        Some(Duration::from_millis(250))
+    );
     s.set(opt::RcvTimeo, None).unwrap();
     assert_eq!(s.get(opt::RcvTimeo).unwrap(), None);
     s.set(opt::Linger, Some(Duration::ZERO)).unwrap();
     assert_eq!(s.get(opt::Linger).unwrap(), Some(Duration::ZERO));
-    assert_eq!(s.get(opt::ReconnectIvl).unwrap(), Some(Duration::from_millis(100)));
+    assert_eq!(
+        s.get(opt::ReconnectIvl).unwrap(),
+        Some(Duration::from_millis(100))
+    );
     s.set(opt::ReconnectIvlMax, Duration::from_secs(5)).unwrap();
     assert_eq!(s.get(opt::ReconnectIvlMax).unwrap(), Duration::from_secs(5));
     assert_eq!(s.get(opt::HandshakeIvl).unwrap(), Duration::from_secs(30));
     s.set(opt::HeartbeatIvl, Duration::from_secs(1)).unwrap();
     assert_eq!(s.get(opt::HeartbeatIvl).unwrap(), Duration::from_secs(1));
-    assert_eq!(s.get(opt::TcpKeepaliveIdle).unwrap(), None, "the OS default");
-    s.set(opt::TcpKeepaliveIdle, Duration::from_secs(60)).unwrap();
-    assert_eq!(s.get(opt::TcpKeepaliveIdle).unwrap(), Some(Duration::from_secs(60)));
+    assert_eq!(
+        s.get(opt::TcpKeepaliveIdle).unwrap(),
+        None,
+        "the OS default"
+    );
+    s.set(opt::TcpKeepaliveIdle, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        s.get(opt::TcpKeepaliveIdle).unwrap(),
+        Some(Duration::from_secs(60))
+    );
 }
 
 #[test]

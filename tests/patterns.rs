@@ -16,7 +16,11 @@ const ALL: [Transport; 3] = [Transport::Inproc, Transport::Ipc, Transport::Tcp];
 fn unique(tag: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Binds `socket` on a fresh endpoint of `transport`; returns where to connect.
@@ -80,7 +84,9 @@ fn rep_keeps_the_envelope_of_a_dealer_request() {
         let dealer = socket(&ctx, SocketType::Dealer);
         dealer.connect(&bind(&rep, t, "envelope")).unwrap();
         // A DEALER talking to REP provides the envelope itself: hops, empty delimiter, body.
-        dealer.send_multipart(["hop-1", "hop-2", "", "body"]).unwrap();
+        dealer
+            .send_multipart(["hop-1", "hop-2", "", "body"])
+            .unwrap();
         assert_eq!(rep.recv_string().unwrap(), "body");
         rep.send("reply").unwrap();
         let reply = dealer.recv_multipart().unwrap();
@@ -150,10 +156,18 @@ fn router_fair_queues_between_dealers() {
     }
     // Both queues are full before the first receive, so turns alternate.
     let order: Vec<String> = (0..20)
-        .map(|_| router.recv_multipart().unwrap()[0].as_str().unwrap().to_owned())
+        .map(|_| {
+            router.recv_multipart().unwrap()[0]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     let a_first_half = order[..10].iter().filter(|id| *id == "A").count();
-    assert_eq!(a_first_half, 5, "fair queueing interleaves peers: {order:?}");
+    assert_eq!(
+        a_first_half, 5,
+        "fair queueing interleaves peers: {order:?}"
+    );
 }
 
 #[test]
@@ -237,7 +251,10 @@ fn push_round_robins_across_pulls() {
             let got: Vec<u32> = (0..5)
                 .map(|_| pull.recv_string().unwrap().parse().unwrap())
                 .collect();
-            assert!(got.windows(2).all(|w| w[1] == w[0] + 2), "{t:?} pull {n}: {got:?}");
+            assert!(
+                got.windows(2).all(|w| w[1] == w[0] + 2),
+                "{t:?} pull {n}: {got:?}"
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
         assert!(pulls.iter().all(|p| p.try_recv().unwrap().is_none()));
@@ -288,7 +305,11 @@ fn pull_fair_queues_from_pushers() {
         let mut got: Vec<String> = (0..8).map(|_| pull.recv_string().unwrap()).collect();
         got.sort();
         assert_eq!(got.len(), 8);
-        assert_eq!(got.iter().filter(|s| s.starts_with('0')).count(), 4, "{t:?}");
+        assert_eq!(
+            got.iter().filter(|s| s.starts_with('0')).count(),
+            4,
+            "{t:?}"
+        );
     }
 }
 
@@ -325,7 +346,9 @@ fn stream_speaks_raw_tcp_with_a_plain_tcp_peer() {
     let request = stream.recv_multipart().unwrap();
     assert_eq!(request[0], id);
     assert_eq!(request[1], b"GET / HTTP/1.0\r\n\r\n");
-    stream.send_multipart([&id[..], b"HTTP/1.0 200 OK\r\n\r\nhi"]).unwrap();
+    stream
+        .send_multipart([&id[..], b"HTTP/1.0 200 OK\r\n\r\nhi"])
+        .unwrap();
     let mut reply = [0u8; 21];
     peer.read_exact(&mut reply).unwrap();
     assert_eq!(&reply, b"HTTP/1.0 200 OK\r\n\r\nhi");

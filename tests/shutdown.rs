@@ -46,7 +46,10 @@ fn shutdown_from_another_thread_ends_a_blocked_recv() {
     assert_eq!(err.kind(), ErrorKind::Terminated);
     assert!(err.is_terminated());
     // After shutdown, creating sockets fails clearly too.
-    assert_eq!(ctx.socket(SocketType::Pub).unwrap_err().kind(), ErrorKind::Terminated);
+    assert_eq!(
+        ctx.socket(SocketType::Pub).unwrap_err().kind(),
+        ErrorKind::Terminated
+    );
 }
 
 #[test]
@@ -56,7 +59,14 @@ fn sockets_get_the_documented_bounded_linger() {
     assert_eq!(s.get(opt::Linger).unwrap(), Some(zmq::DEFAULT_LINGER));
     assert_eq!(zmq::DEFAULT_LINGER, Duration::from_secs(2));
     let forever = Context::builder().default_linger(None).build().unwrap();
-    assert_eq!(forever.socket(SocketType::Push).unwrap().get(opt::Linger).unwrap(), None);
+    assert_eq!(
+        forever
+            .socket(SocketType::Push)
+            .unwrap()
+            .get(opt::Linger)
+            .unwrap(),
+        None
+    );
 }
 
 const SEND_TO: &str = "ZMQ_TEST_SEND_THEN_EXIT_TO";
@@ -77,7 +87,10 @@ fn a_message_sent_just_before_exit_reaches_the_peer() {
     pull.set(opt::RcvTimeo, Duration::from_secs(20)).unwrap();
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let endpoint = pull.last_endpoint().unwrap();
-    let mut child = run_child("a_message_sent_just_before_exit_reaches_the_peer", (SEND_TO, &endpoint));
+    let mut child = run_child(
+        "a_message_sent_just_before_exit_reaches_the_peer",
+        (SEND_TO, &endpoint),
+    );
     let msg = pull.recv().unwrap();
     assert_eq!(msg.len(), PAYLOAD);
     assert!(msg.iter().all(|&b| b == 42));
@@ -112,5 +125,8 @@ fn queued_messages_for_an_absent_peer_do_not_keep_the_process_alive() {
     // libzmq's own default (linger forever) would never exit; ours lingers 2 s.
     let (ok, took) = wait_bounded(&mut child, Duration::from_secs(30));
     assert!(ok, "child failed");
-    assert!(took >= Duration::from_millis(1500), "the linger was honoured: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "the linger was honoured: {took:?}"
+    );
 }

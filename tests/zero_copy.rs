@@ -60,7 +60,11 @@ fn a_message_from_a_vec_keeps_its_buffer_and_frees_it_once() {
     let copy = msg.clone();
     assert_eq!(copy.as_ptr(), ptr, "clone shares the buffer");
     drop(msg);
-    assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 0, "still shared by the clone");
+    assert_eq!(
+        FREES_OF_WATCHED.load(Ordering::SeqCst),
+        0,
+        "still shared by the clone"
+    );
     drop(copy);
     assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 1);
 }
@@ -76,14 +80,26 @@ fn sending_a_vec_over_inproc_copies_no_payload() {
     let before = LARGE_ALLOCATIONS.load(Ordering::SeqCst);
     a.send(vec).unwrap();
     let received = b.recv().unwrap();
-    assert_eq!(received.as_ptr(), ptr, "the receiver sees the sender's buffer");
-    assert_eq!(LARGE_ALLOCATIONS.load(Ordering::SeqCst), before, "no 1 MiB copy was made");
+    assert_eq!(
+        received.as_ptr(),
+        ptr,
+        "the receiver sees the sender's buffer"
+    );
+    assert_eq!(
+        LARGE_ALLOCATIONS.load(Ordering::SeqCst),
+        before,
+        "no 1 MiB copy was made"
+    );
     // Into Bytes, still without a copy.
     let bytes = bytes::Bytes::from(received);
     assert_eq!(bytes.as_ptr(), ptr);
     assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 0);
     drop(bytes);
-    assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 1, "freed exactly once");
+    assert_eq!(
+        FREES_OF_WATCHED.load(Ordering::SeqCst),
+        1,
+        "freed exactly once"
+    );
 }
 
 #[test]
@@ -100,7 +116,11 @@ fn sending_bytes_copies_no_payload() {
     assert_eq!(received.as_ptr(), ptr);
     assert_eq!(LARGE_ALLOCATIONS.load(Ordering::SeqCst), before);
     drop(received);
-    assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 0, "our clone still holds it");
+    assert_eq!(
+        FREES_OF_WATCHED.load(Ordering::SeqCst),
+        0,
+        "our clone still holds it"
+    );
     drop(data);
     assert_eq!(FREES_OF_WATCHED.load(Ordering::SeqCst), 1);
 }
