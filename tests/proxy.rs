@@ -170,7 +170,9 @@ fn multipart_messages_stay_whole_and_are_counted_per_part() {
         s.producer.send_multipart(["ab", "cde", ""]).unwrap();
         assert_eq!(s.consumer.recv_multipart().unwrap(), ["ab", "cde", ""]);
         let stats = s.proxy.statistics().unwrap();
-        assert_eq!(stats.frontend.messages_received, 3);
+        // libzmq 4.3.5 counts every part; 4.3.4 counted a multipart message once.
+        let expected = if zmq::version() >= (4, 3, 5) { 3 } else { 1 };
+        assert_eq!(stats.frontend.messages_received, expected);
         assert_eq!(stats.frontend.bytes_received, 5);
     });
 }
