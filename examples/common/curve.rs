@@ -84,8 +84,9 @@ impl ServerCurve {
 #[derive(clap::Args, Debug, Default)]
 pub struct ClientArgs {
     /// Encrypt with CURVE: the server's public key, as 40 Z85 characters or
-    /// the path of its `NAME.key` certificate.
-    #[arg(long, value_name = "KEY_OR_FILE")]
+    /// the path of its `NAME.key` certificate. (Z85 keys may start with `-`:
+    /// that is accepted as a value here.)
+    #[arg(long, value_name = "KEY_OR_FILE", allow_hyphen_values = true)]
     pub curve_server_key: Option<String>,
     /// Our own secret certificate (`NAME.key_secret`), whose public key the
     /// server must allow. Without it a new key pair is made for this run,
