@@ -24,7 +24,10 @@ pub struct Message {
     // time a large message is shared (it sets the shared flag and the
     // reference count, non-atomically). The cell also makes `Message` !Sync,
     // so two threads can never clone one message at the same time.
-    raw: std::cell::UnsafeCell<zmq_sys::zmq_msg_t>,
+    //
+    // MaybeUninit: libzmq initialises the fields it uses (as C callers rely
+    // on), so no 64-byte zero-fill is paid per message.
+    raw: std::cell::UnsafeCell<std::mem::MaybeUninit<zmq_sys::zmq_msg_t>>,
 }
 
 // SAFETY: a zmq_msg_t is plain data owned by this value; libzmq allows a
@@ -37,22 +40,29 @@ impl Message {
     /// An empty message (`zmq_msg_init`).
     #[inline]
     pub fn new() -> Message {
-        let mut raw = zmq_sys::zmq_msg_t::default();
-        // SAFETY: raw is a writable zmq_msg_t; zmq_msg_init always succeeds.
-        unsafe { zmq_sys::zmq_msg_init(&mut raw) };
+        let mut raw = std::mem::MaybeUninit::uninit();
+        // SAFETY: raw is writable storage for a zmq_msg_t; zmq_msg_init
+        // initialises it and always succeeds.
+        unsafe { zmq_sys::zmq_msg_init(raw.as_mut_ptr()) };
         Message::wrap(raw)
     }
 
+    /// Wraps storage that a `zmq_msg_init*` call has initialised.
     #[inline]
-    fn wrap(raw: zmq_sys::zmq_msg_t) -> Message {
+    fn wrap(raw: std::mem::MaybeUninit<zmq_sys::zmq_msg_t>) -> Message {
         Message {
             raw: std::cell::UnsafeCell::new(raw),
         }
     }
 
     #[inline]
+    fn raw_mut(&mut self) -> *mut zmq_sys::zmq_msg_t {
+        self.raw.get_mut().as_mut_ptr()
+    }
+
+    #[inline]
     fn raw_ptr(&self) -> *mut zmq_sys::zmq_msg_t {
-        self.raw.get()
+        self.raw.get().cast()
     }
 
     /// A message holding a copy of `data` (`zmq_msg_init_size` and one copy).
@@ -93,9 +103,10 @@ impl Message {
 
     #[inline]
     fn alloc(size: usize) -> Message {
-        let mut raw = zmq_sys::zmq_msg_t::default();
-        // SAFETY: raw is a writable zmq_msg_t.
-        let rc = unsafe { zmq_sys::zmq_msg_init_size(&mut raw, size) };
+        let mut raw = std::mem::MaybeUninit::uninit();
+        // SAFETY: raw is writable storage for a zmq_msg_t, which
+        // zmq_msg_init_size initialises when it succeeds.
+        let rc = unsafe { zmq_sys::zmq_msg_init_size(raw.as_mut_ptr(), size) };
         if rc == -1 {
             std::alloc::handle_alloc_error(
                 std::alloc::Layout::from_size_align(size.max(1), 1)
@@ -116,10 +127,12 @@ impl Message {
         free: zmq_sys::zmq_free_fn,
         hint: *mut c_void,
     ) -> Message {
-        let mut raw = zmq_sys::zmq_msg_t::default();
-        // SAFETY: per this function's contract; zmq_msg_init_data only fails on
-        // allocation failure of its small content header.
-        let rc = unsafe { zmq_sys::zmq_msg_init_data(&mut raw, data.cast(), len, free, hint) };
+        let mut raw = std::mem::MaybeUninit::uninit();
+        // SAFETY: per this function's contract; raw is writable storage that
+        // zmq_msg_init_data initialises. It only fails on allocation failure
+        // of its small content header.
+        let rc =
+            unsafe { zmq_sys::zmq_msg_init_data(raw.as_mut_ptr(), data.cast(), len, free, hint) };
         if rc == -1 {
             std::alloc::handle_alloc_error(std::alloc::Layout::new::<[usize; 4]>());
         }
@@ -128,13 +141,13 @@ impl Message {
 
     #[inline]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut zmq_sys::zmq_msg_t {
-        self.raw.get_mut()
+        self.raw_mut()
     }
 
     #[inline]
     fn data_ptr(&mut self) -> *mut u8 {
         // SAFETY: raw is an initialised message.
-        unsafe { zmq_sys::zmq_msg_data(self.raw.get_mut()).cast() }
+        unsafe { zmq_sys::zmq_msg_data(self.raw_mut()).cast() }
     }
 
     /// The number of bytes (`zmq_msg_size`).
@@ -234,7 +247,7 @@ impl Message {
         // share the source's content and may write the source's shared flag
         // and reference count, which the cell permits; Message is not Sync, so
         // no other thread is using the source.
-        let rc = unsafe { zmq_sys::zmq_msg_copy(copy.raw.get_mut(), self.raw_ptr()) };
+        let rc = unsafe { zmq_sys::zmq_msg_copy(copy.raw_mut(), self.raw_ptr()) };
         check(rc, "zmq_msg_copy").map(|_| copy)
     }
 }
@@ -250,7 +263,7 @@ impl Drop for Message {
     fn drop(&mut self) {
         // SAFETY: raw is initialised and closed only here; close cannot fail on
         // a valid message.
-        unsafe { zmq_sys::zmq_msg_close(self.raw.get_mut()) };
+        unsafe { zmq_sys::zmq_msg_close(self.raw_mut()) };
     }
 }
 
