@@ -65,117 +65,66 @@ pub enum SocketType {
     Channel,
 }
 
+/// Every socket type this build knows, with its `ZMQ_*` constant and its ZMTP name.
+const SOCKET_TYPES: &[(SocketType, c_int, &str)] = &[
+    (SocketType::Pair, zmq_sys::ZMQ_PAIR, "PAIR"),
+    (SocketType::Pub, zmq_sys::ZMQ_PUB, "PUB"),
+    (SocketType::Sub, zmq_sys::ZMQ_SUB, "SUB"),
+    (SocketType::Req, zmq_sys::ZMQ_REQ, "REQ"),
+    (SocketType::Rep, zmq_sys::ZMQ_REP, "REP"),
+    (SocketType::Dealer, zmq_sys::ZMQ_DEALER, "DEALER"),
+    (SocketType::Router, zmq_sys::ZMQ_ROUTER, "ROUTER"),
+    (SocketType::Pull, zmq_sys::ZMQ_PULL, "PULL"),
+    (SocketType::Push, zmq_sys::ZMQ_PUSH, "PUSH"),
+    (SocketType::XPub, zmq_sys::ZMQ_XPUB, "XPUB"),
+    (SocketType::XSub, zmq_sys::ZMQ_XSUB, "XSUB"),
+    (SocketType::Stream, zmq_sys::ZMQ_STREAM, "STREAM"),
+    #[cfg(zmq_draft)]
+    (SocketType::Server, zmq_sys::ZMQ_SERVER, "SERVER"),
+    #[cfg(zmq_draft)]
+    (SocketType::Client, zmq_sys::ZMQ_CLIENT, "CLIENT"),
+    #[cfg(zmq_draft)]
+    (SocketType::Radio, zmq_sys::ZMQ_RADIO, "RADIO"),
+    #[cfg(zmq_draft)]
+    (SocketType::Dish, zmq_sys::ZMQ_DISH, "DISH"),
+    #[cfg(zmq_draft)]
+    (SocketType::Gather, zmq_sys::ZMQ_GATHER, "GATHER"),
+    #[cfg(zmq_draft)]
+    (SocketType::Scatter, zmq_sys::ZMQ_SCATTER, "SCATTER"),
+    #[cfg(zmq_draft)]
+    (SocketType::Dgram, zmq_sys::ZMQ_DGRAM, "DGRAM"),
+    #[cfg(zmq_draft)]
+    (SocketType::Peer, zmq_sys::ZMQ_PEER, "PEER"),
+    #[cfg(zmq_draft)]
+    (SocketType::Channel, zmq_sys::ZMQ_CHANNEL, "CHANNEL"),
+];
+
 impl SocketType {
+    fn entry(self) -> (SocketType, c_int, &'static str) {
+        // Every variant is in the table (a unit test checks it).
+        SOCKET_TYPES
+            .iter()
+            .copied()
+            .find(|(t, _, _)| *t == self)
+            .unwrap_or((self, -1, "UNKNOWN"))
+    }
+
     /// The `ZMQ_*` constant.
     pub fn to_raw(self) -> c_int {
-        use SocketType::*;
-        match self {
-            Pair => zmq_sys::ZMQ_PAIR,
-            Pub => zmq_sys::ZMQ_PUB,
-            Sub => zmq_sys::ZMQ_SUB,
-            Req => zmq_sys::ZMQ_REQ,
-            Rep => zmq_sys::ZMQ_REP,
-            Dealer => zmq_sys::ZMQ_DEALER,
-            Router => zmq_sys::ZMQ_ROUTER,
-            Pull => zmq_sys::ZMQ_PULL,
-            Push => zmq_sys::ZMQ_PUSH,
-            XPub => zmq_sys::ZMQ_XPUB,
-            XSub => zmq_sys::ZMQ_XSUB,
-            Stream => zmq_sys::ZMQ_STREAM,
-            #[cfg(zmq_draft)]
-            Server => zmq_sys::ZMQ_SERVER,
-            #[cfg(zmq_draft)]
-            Client => zmq_sys::ZMQ_CLIENT,
-            #[cfg(zmq_draft)]
-            Radio => zmq_sys::ZMQ_RADIO,
-            #[cfg(zmq_draft)]
-            Dish => zmq_sys::ZMQ_DISH,
-            #[cfg(zmq_draft)]
-            Gather => zmq_sys::ZMQ_GATHER,
-            #[cfg(zmq_draft)]
-            Scatter => zmq_sys::ZMQ_SCATTER,
-            #[cfg(zmq_draft)]
-            Dgram => zmq_sys::ZMQ_DGRAM,
-            #[cfg(zmq_draft)]
-            Peer => zmq_sys::ZMQ_PEER,
-            #[cfg(zmq_draft)]
-            Channel => zmq_sys::ZMQ_CHANNEL,
-        }
+        self.entry().1
     }
 
     /// The type for a `ZMQ_*` constant; `None` for a value this build does not know.
     pub fn from_raw(raw: c_int) -> Option<SocketType> {
-        use SocketType::*;
-        const ALL: &[SocketType] = &[
-            Pair,
-            Pub,
-            Sub,
-            Req,
-            Rep,
-            Dealer,
-            Router,
-            Pull,
-            Push,
-            XPub,
-            XSub,
-            Stream,
-            #[cfg(zmq_draft)]
-            Server,
-            #[cfg(zmq_draft)]
-            Client,
-            #[cfg(zmq_draft)]
-            Radio,
-            #[cfg(zmq_draft)]
-            Dish,
-            #[cfg(zmq_draft)]
-            Gather,
-            #[cfg(zmq_draft)]
-            Scatter,
-            #[cfg(zmq_draft)]
-            Dgram,
-            #[cfg(zmq_draft)]
-            Peer,
-            #[cfg(zmq_draft)]
-            Channel,
-        ];
-        ALL.iter().copied().find(|t| t.to_raw() == raw)
+        SOCKET_TYPES
+            .iter()
+            .find(|(_, r, _)| *r == raw)
+            .map(|(t, _, _)| *t)
     }
 
     /// The name ZMTP uses for it (the `Socket-Type` property), e.g. `"DEALER"`.
     pub fn name(self) -> &'static str {
-        use SocketType::*;
-        match self {
-            Pair => "PAIR",
-            Pub => "PUB",
-            Sub => "SUB",
-            Req => "REQ",
-            Rep => "REP",
-            Dealer => "DEALER",
-            Router => "ROUTER",
-            Pull => "PULL",
-            Push => "PUSH",
-            XPub => "XPUB",
-            XSub => "XSUB",
-            Stream => "STREAM",
-            #[cfg(zmq_draft)]
-            Server => "SERVER",
-            #[cfg(zmq_draft)]
-            Client => "CLIENT",
-            #[cfg(zmq_draft)]
-            Radio => "RADIO",
-            #[cfg(zmq_draft)]
-            Dish => "DISH",
-            #[cfg(zmq_draft)]
-            Gather => "GATHER",
-            #[cfg(zmq_draft)]
-            Scatter => "SCATTER",
-            #[cfg(zmq_draft)]
-            Dgram => "DGRAM",
-            #[cfg(zmq_draft)]
-            Peer => "PEER",
-            #[cfg(zmq_draft)]
-            Channel => "CHANNEL",
-        }
+        self.entry().2
     }
 }
 
@@ -716,5 +665,20 @@ impl Socket {
             parts.push(part);
         }
         Ok(Some(parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_socket_type_round_trips_through_its_constant() {
+        for &(t, raw, name) in SOCKET_TYPES {
+            assert_eq!(t.to_raw(), raw);
+            assert_eq!(SocketType::from_raw(raw), Some(t));
+            assert_eq!(t.name(), name);
+        }
+        assert_eq!(SocketType::from_raw(999), None);
     }
 }

@@ -2,30 +2,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc;
 use std::time::Duration;
 use zmq::monitor::{EventKind, Monitor, MonitorEvents, ProtocolError};
 use zmq::{Context, ErrorKind, Socket, SocketType};
 
-const LONG: Duration = Duration::from_secs(10);
+mod watchdog;
+use watchdog::within;
 
-/// Runs `test` on its own thread and fails if it does not finish in time.
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => handle.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+const LONG: Duration = Duration::from_secs(10);
 
 /// The next event of a monitor, failing the test if none comes in time.
 fn next(monitor: &mut Monitor) -> zmq::Event {

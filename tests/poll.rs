@@ -3,29 +3,13 @@
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use zmq::{poll, Context, ErrorKind, PollEvents, PollItem, Poller, SocketType};
 
-const LONG: Duration = Duration::from_secs(10);
+mod watchdog;
+use watchdog::within;
 
-/// Runs `test` on its own thread and fails if it does not finish in time.
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => handle.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+const LONG: Duration = Duration::from_secs(10);
 
 fn pull_push(ctx: &Context, name: &str) -> (zmq::Socket, zmq::Socket) {
     let pull = ctx.socket(SocketType::Pull).unwrap();

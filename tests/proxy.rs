@@ -1,30 +1,14 @@
 //! Proxies: forwarding, the steerable proxy's commands and statistics, and
 //! ending cleanly when the context shuts down.
 
-use std::sync::mpsc;
 use std::time::Duration;
 use zmq::proxy::{proxy_with_capture, SideStatistics};
 use zmq::{proxy, Context, ErrorKind, ProxyStatistics, Socket, SocketType, SteerableProxy};
 
-const LONG: Duration = Duration::from_secs(10);
+mod watchdog;
+use watchdog::within;
 
-/// Runs `test` on its own thread and fails if it does not finish in time.
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => handle.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+const LONG: Duration = Duration::from_secs(10);
 
 fn socket(ctx: &Context, kind: SocketType) -> Socket {
     let socket = ctx.socket(kind).unwrap();
