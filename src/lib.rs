@@ -28,6 +28,11 @@
 //! - [`Message`]: one frame, zero-copy from owned buffers and into `Bytes`.
 //! - [`Error`]: a small `Copy` value with a [`ErrorKind`], the operation and
 //!   the endpoint or option concerned.
+//! - [`poll()`] and [`Poller`]: waiting on sockets and file descriptors.
+//! - [`proxy()`] and [`SteerableProxy`]: forwarding devices with statistics.
+//! - [`monitor`]: typed connection events ([`Socket::monitor`]).
+//! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP
+//!   [`Authenticator`]; [`z85`] encoding.
 //!
 //! # Shutdown
 //! Sockets get a bounded linger ([`DEFAULT_LINGER`], 2 s): a message sent just
