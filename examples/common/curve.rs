@@ -139,6 +139,17 @@ fn load_secret(file: &Path) -> Result<CurveKeyPair, Failure> {
     })
 }
 
+/// The arguments of the `keys DIR NAME` subcommand.
+#[derive(clap::Args, Debug)]
+pub struct KeysArgs {
+    /// The directory to write to (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The certificate's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
 /// The `keys DIR NAME` subcommand: writes `DIR/NAME.key` (public, for the
 /// other side) and `DIR/NAME.key_secret` (both keys, mode 0600), refusing to
 /// overwrite either.

@@ -29,7 +29,6 @@ mod tui;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -79,14 +78,7 @@ enum Command {
     /// Create a CURVE certificate: DIR/NAME.key (the public key, to give to
     /// the other side) and DIR/NAME.key_secret (both keys, to keep). Prints
     /// the public key in Z85.
-    Keys {
-        /// The directory to write to (created if missing).
-        #[arg(value_name = "DIR")]
-        dir: PathBuf,
-        /// The certificate's name.
-        #[arg(value_name = "NAME")]
-        name: String,
-    },
+    Keys(curve::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,8 +95,8 @@ fn main() -> ExitCode {
             symbols,
             curve,
         } => run_client(&connect, plain, count, symbols, &curve),
-        Command::Keys { dir, name } => {
-            curve::create_keys("tickz keys", &dir, &name).map(|()| ExitCode::SUCCESS)
+        Command::Keys(keys) => {
+            curve::create_keys("tickz keys", &keys.dir, &keys.name).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {

@@ -183,37 +183,37 @@ impl Authenticator {
     /// `"127.0.0.1"`); once any address is allowed, all others are refused.
     /// Fails with [`ErrorKind::InvalidState`] if a deny list is in use.
     pub fn allow(&self, address: &str) -> Result<()> {
-        let mut policy = locked(&self.policy);
-        match &mut policy.addresses {
-            AddressRule::Deny(_) => Err(Error::with_kind(ErrorKind::InvalidState, "allow")
-                .context("use an allow list or a deny list, not both")),
-            AddressRule::Allow(set) => {
-                set.insert(address.to_owned());
-                Ok(())
-            }
-            rule @ AddressRule::Any => {
-                *rule = AddressRule::Allow(HashSet::from([address.to_owned()]));
-                Ok(())
-            }
-        }
+        self.add_address(address, true)
     }
 
     /// Refuses connections from an IP address; others are still checked by
     /// mechanism. Fails with [`ErrorKind::InvalidState`] if an allow list is
     /// in use.
     pub fn deny(&self, address: &str) -> Result<()> {
+        self.add_address(address, false)
+    }
+
+    /// Adds `address` to the allow list (`allow`) or the deny list; one kind
+    /// of list at a time.
+    fn add_address(&self, address: &str, allow: bool) -> Result<()> {
+        let operation = if allow { "allow" } else { "deny" };
         let mut policy = locked(&self.policy);
-        match &mut policy.addresses {
-            AddressRule::Allow(_) => Err(Error::with_kind(ErrorKind::InvalidState, "deny")
-                .context("use an allow list or a deny list, not both")),
-            AddressRule::Deny(set) => {
+        match (&mut policy.addresses, allow) {
+            (AddressRule::Allow(set), true) | (AddressRule::Deny(set), false) => {
                 set.insert(address.to_owned());
                 Ok(())
             }
-            rule @ AddressRule::Any => {
-                *rule = AddressRule::Deny(HashSet::from([address.to_owned()]));
+            (rule @ AddressRule::Any, _) => {
+                let set = HashSet::from([address.to_owned()]);
+                *rule = if allow {
+                    AddressRule::Allow(set)
+                } else {
+                    AddressRule::Deny(set)
+                };
                 Ok(())
             }
+            _ => Err(Error::with_kind(ErrorKind::InvalidState, operation)
+                .context("use an allow list or a deny list, not both")),
         }
     }
 
