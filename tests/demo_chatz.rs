@@ -23,7 +23,7 @@ mod chatz {
 
 use chatz::client::{ChatClient, Event};
 use chatz::server::ChatServer;
-use demo_support::{example, python, Proc};
+use demo_support::{example, make_keys, python, Proc};
 use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -340,22 +340,6 @@ fn plain_client_behind_a_python_server_with_the_infinity_separator() {
     zoe.close_stdin();
     // It does not hang: nothing is pending, so it leaves.
     assert!(zoe.wait(LONG).success());
-}
-
-/// `chatz keys DIR NAME`: writes the certificate pair, prints the public key.
-fn make_keys(program: &str, dir: &std::path::Path, name: &str) -> String {
-    let out = Command::new(example(program))
-        .arg("keys")
-        .arg(dir)
-        .arg(name)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(dir.join(format!("{name}.key")).is_file());
-    assert!(dir.join(format!("{name}.key_secret")).is_file());
-    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert_eq!(key.len(), 40, "a Z85 public key: {key:?}");
-    key
 }
 
 #[test]

@@ -18,7 +18,7 @@ mod proto;
 mod server;
 
 use client::TickClient;
-use demo_support::{example, python, Proc};
+use demo_support::{example, make_keys, python, Proc};
 use proto::TimeFormat;
 use server::TickServer;
 use std::process::Command;
@@ -192,20 +192,6 @@ fn client_refuses_an_invalid_symbol() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("[A-Z][A-Z0-9]+"));
 }
 
-/// `tickz keys DIR NAME`: writes the certificate pair, prints the public key.
-fn make_keys(dir: &std::path::Path, name: &str) -> String {
-    let out = Command::new(example("tickz"))
-        .arg("keys")
-        .arg(dir)
-        .arg(name)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(dir.join(format!("{name}.key")).is_file());
-    assert!(dir.join(format!("{name}.key_secret")).is_file());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// Runs `cmd` for `window` and returns what it printed on stdout meanwhile
 /// (then kills it).
 fn stdout_during(mut cmd: Command, window: Duration) -> Vec<String> {
@@ -247,9 +233,9 @@ fn curve_server_with_an_allow_list_feeds_listed_clients_only() {
         keys.path().join("allowed"),
         keys.path().join("others"),
     );
-    let server_key = make_keys(&server_dir, "server");
-    make_keys(&allowed, "carol");
-    make_keys(&others, "mallory");
+    let server_key = make_keys("tickz", &server_dir, "server");
+    make_keys("tickz", &allowed, "carol");
+    make_keys("tickz", &others, "mallory");
 
     let mut cmd = Command::new(example("tickz"));
     cmd.args(["server", "--bind", "tcp://127.0.0.1:*", "--interval", "50"]);

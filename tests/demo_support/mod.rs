@@ -234,3 +234,20 @@ pub fn endpoints_in(line: &str) -> Vec<String> {
         .map(|w| w.trim_end_matches([',', ';', '.']).to_owned())
         .collect()
 }
+
+/// Runs `PROGRAM keys DIR NAME` (chatz or tickz): writes the certificate pair
+/// and returns the Z85 public key it prints.
+pub fn make_keys(program: &str, dir: &std::path::Path, name: &str) -> String {
+    let out = Command::new(example(program))
+        .arg("keys")
+        .arg(dir)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.join(format!("{name}.key")).is_file());
+    assert!(dir.join(format!("{name}.key_secret")).is_file());
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(key.len(), 40, "a Z85 public key: {key:?}");
+    key
+}
