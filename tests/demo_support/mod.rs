@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each demo test uses part of it
 
+mod pyzmq;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -51,23 +53,12 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// `python3` with pyzmq, or a failure that says how to get it: these tests
-/// prove the wire contract against another language and must not be skipped.
+/// Runs `tests/python/SCRIPT` with python3 and pyzmq (unbuffered output).
+/// pyzmq comes from a venv the tests make themselves on first use (see
+/// `pyzmq.rs`); only a missing python3 fails, with a message saying how to
+/// get it. Every Python peer in the tests starts here.
 pub fn python(script: &str) -> Command {
-    static CHECKED: OnceLock<()> = OnceLock::new();
-    CHECKED.get_or_init(|| {
-        let probe = Command::new("python3").args(["-c", "import zmq; print(zmq.zmq_version())"]).output();
-        match probe {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => panic!(
-                "python3 cannot import pyzmq, which the demo tests need as a peer in another language; \
-                 install it with `python3 -m pip install pyzmq`.\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => panic!("python3 is needed for the demo tests (with pyzmq): {e}"),
-        }
-    });
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(pyzmq::interpreter());
     cmd.arg("-u").arg(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/python")
