@@ -33,6 +33,7 @@
 //! - [`monitor`]: typed connection events ([`Socket::monitor`]).
 //! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP
 //!   [`Authenticator`]; [`z85`] encoding.
+//! - `tokio` (feature `tokio`): async sockets, streams, sinks and monitors.
 //!
 //! # Shutdown
 //! Sockets get a bounded linger ([`DEFAULT_LINGER`], 2 s): a message sent just
@@ -51,6 +52,8 @@ pub mod poll;
 pub mod proxy;
 pub mod security;
 mod socket;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod z85;
 
 pub use context::{Context, ContextBuilder, DEFAULT_LINGER};

@@ -159,6 +159,13 @@ pub trait Sendable {
     /// Sends `self` as one part with the given raw flags.
     #[doc(hidden)]
     fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()>;
+
+    /// Turns `self` into one message (borrowed bytes are copied), for
+    /// senders that may have to keep it and retry, like the async layer.
+    #[doc(hidden)]
+    fn into_message(self) -> Message
+    where
+        Self: Sized;
 }
 
 impl<T: AsRef<[u8]> + ?Sized> Sendable for &T {
@@ -169,11 +176,19 @@ impl<T: AsRef<[u8]> + ?Sized> Sendable for &T {
             unsafe { zmq_sys::zmq_send(raw, data.as_ptr().cast(), data.len(), flags) }
         })
     }
+
+    fn into_message(self) -> Message {
+        Message::from_slice(self.as_ref())
+    }
 }
 
 impl Sendable for Message {
     fn send_raw(mut self, socket: &Socket, flags: c_int) -> Result<()> {
         socket.send_message(&mut self, flags)
+    }
+
+    fn into_message(self) -> Message {
+        self
     }
 }
 
@@ -183,6 +198,10 @@ macro_rules! sendable_via_message {
             fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
                 Message::from(self).send_raw(socket, flags)
             }
+
+            fn into_message(self) -> Message {
+                Message::from(self)
+            }
         }
     )*};
 }
@@ -191,6 +210,10 @@ sendable_via_message!(Vec<u8>, Box<[u8]>, String, bytes::Bytes);
 impl<const N: usize> Sendable for [u8; N] {
     fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
         (&self).send_raw(socket, flags)
+    }
+
+    fn into_message(self) -> Message {
+        Message::from_slice(&self)
     }
 }
 
