@@ -43,7 +43,14 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+// Raw file descriptors (poll, monitor, Socket::fd) and private certificate
+// files (mode 0600) are Unix APIs; there is no Windows port yet.
+#[cfg(not(unix))]
+compile_error!("the zmq crate supports Unix-like systems only (Linux, macOS, the BSDs)");
+
 mod context;
+#[cfg(doctest)]
+mod doctests;
 mod error;
 mod message;
 pub mod monitor;
