@@ -16,7 +16,7 @@
 //!     --curve-server-key server-keys/server.key --curve-cert client-keys/alice.key_secret
 //! ```
 //!
-//! The wire protocol is in `shared/PROTOCOLS.md`; peers in any language that
+//! The wire protocol is in `docs/PROTOCOLS.md`; peers in any language that
 //! speak it can take either end.
 
 mod client;

@@ -1,4 +1,4 @@
-//! The chatz wire protocol (see `shared/PROTOCOLS.md`): requests, replies and
+//! The chatz wire protocol (see `docs/PROTOCOLS.md`): requests, replies and
 //! broadcasts, as pure functions over bytes.
 //!
 //! - A request is one UTF-8 frame: `handle` (a keep-alive) or

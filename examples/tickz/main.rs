@@ -16,7 +16,7 @@
 //!     --curve-cert client-keys/carol.key_secret AAPL
 //! ```
 //!
-//! The wire protocol is in `shared/PROTOCOLS.md`.
+//! The wire protocol is in `docs/PROTOCOLS.md`.
 
 mod client;
 #[path = "../common/clock.rs"]

@@ -1,4 +1,4 @@
-//! The tickz wire protocol (see `shared/PROTOCOLS.md`): one tick is three
+//! The tickz wire protocol (see `docs/PROTOCOLS.md`): one tick is three
 //! frames, `[symbol][timestamp: f64 LE seconds][price: f64 LE]`.
 //!
 //! The 2014 C server sent the timestamp as a little-endian `i64` of whole

@@ -8,7 +8,7 @@
 //! cargo run --release --example valuz -- run --workers 4 --orders 1000000
 //! ```
 //!
-//! The wire protocol is in `shared/PROTOCOLS.md`.
+//! The wire protocol is in `docs/PROTOCOLS.md`.
 
 mod pipeline;
 mod proto;

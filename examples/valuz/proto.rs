@@ -1,4 +1,4 @@
-//! The valuz wire protocol (see `shared/PROTOCOLS.md`), as pure functions.
+//! The valuz wire protocol (see `docs/PROTOCOLS.md`), as pure functions.
 //!
 //! - An order is three ASCII frames `[stock][action][price]`: action `1`
 //!   (BUY) or `-1` (SELL), the price as a plain decimal.
