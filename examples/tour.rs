@@ -11,10 +11,19 @@
 //! port the OS picked, so the tour never collides with anything. It exits 0
 //! when every part worked and the valuation checked out.
 
+// Shared by the chatz and tickz parts (one copy of each module).
+#[allow(dead_code)]
+#[path = "common/link.rs"]
+mod link;
+#[allow(dead_code)]
+#[path = "common/peers.rs"]
+mod peers;
+
 #[allow(dead_code)]
 mod chatz {
     #[path = "client.rs"]
     pub mod client;
+    use super::{link, peers};
     #[path = "proto.rs"]
     pub mod proto;
     #[path = "server.rs"]
@@ -27,6 +36,7 @@ mod tickz {
     pub mod client;
     #[path = "../common/clock.rs"]
     mod clock;
+    use super::{link, peers};
     #[path = "proto.rs"]
     pub mod proto;
     #[path = "server.rs"]
@@ -98,8 +108,15 @@ fn main() -> ExitCode {
         "zmq tour: done in {:.1} s, all parts worked",
         started.elapsed().as_secs_f64()
     );
+    println!("{NEXT}");
     ExitCode::SUCCESS
 }
+
+/// The tour's last line: the three demos to run next, each in its own terminal.
+const NEXT: &str = "next, run the demos themselves: \
+    `cargo run --example chatz -- server` then `cargo run --example chatz -- client --handle alice`; \
+    `cargo run --example tickz -- server` then `cargo run --example tickz -- client AAPL MSFT`; \
+    `cargo run --example valuz -- run --workers 4 --orders 100000`";
 
 fn say(started: Instant, part: &str, line: &str) {
     println!(

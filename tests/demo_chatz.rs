@@ -12,6 +12,12 @@ mod demo_support;
 #[path = "../examples/chatz/client.rs"]
 mod client;
 #[allow(dead_code)]
+#[path = "../examples/common/link.rs"]
+mod link;
+#[allow(dead_code)]
+#[path = "../examples/common/peers.rs"]
+mod peers;
+#[allow(dead_code)]
 #[path = "../examples/chatz/proto.rs"]
 mod proto;
 #[allow(dead_code)]

@@ -11,6 +11,12 @@ mod client;
 #[path = "../examples/common/clock.rs"]
 mod clock;
 #[allow(dead_code)]
+#[path = "../examples/common/link.rs"]
+mod link;
+#[allow(dead_code)]
+#[path = "../examples/common/peers.rs"]
+mod peers;
+#[allow(dead_code)]
 #[path = "../examples/tickz/proto.rs"]
 mod proto;
 #[allow(dead_code)]

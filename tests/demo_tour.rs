@@ -22,4 +22,18 @@ fn tour_shows_every_demo_and_exits_zero() {
     ] {
         assert!(out.contains(want), "no {want:?} in\n{out}");
     }
+    // It ends by saying what to run next: the three demos' commands.
+    let last = tour.seen_out.last().map(String::as_str).unwrap_or_default();
+    for command in [
+        "cargo run --example chatz -- server",
+        "cargo run --example chatz -- client --handle alice",
+        "cargo run --example tickz -- server",
+        "cargo run --example tickz -- client AAPL MSFT",
+        "cargo run --example valuz -- run --workers 4",
+    ] {
+        assert!(
+            last.contains(command),
+            "no {command:?} in the last line {last:?}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The chatz client's engine, without any user interface: a lazy-pirate REQ
 //! (receive timeout, then close and reconnect) and a SUB on the feed.
 
+use super::link::LinkWatch;
 use super::proto;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -11,6 +12,12 @@ use zmq::{PollEvents, PollItem, Socket, SocketType};
 pub const KEEP_ALIVE: Duration = Duration::from_millis(500);
 /// How long it waits for a reply before it gives the connection up.
 pub const REPLY_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long a post the server took may take to come back on the feed
+/// before the user is told it may not have reached everyone.
+pub const ECHO_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long posts wait, once the server answers, for the feed to be back
+/// too; then they go anyway (and are reported if they do not come back).
+pub const FEED_WAIT: Duration = Duration::from_secs(2);
 
 /// What happened during a [`ChatClient::step`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +30,12 @@ pub enum Event {
     ServerUp { was_gone: bool },
     /// The server did not answer in time; the client keeps retrying.
     ServerGone,
+    /// Nothing from the server for [`link::SILENCE`](super::link::SILENCE):
+    /// the likely causes, in words.
+    Silent(String),
+    /// The server took this post of ours, but it did not come back on the
+    /// feed: others may not have seen it.
+    Unconfirmed(String),
 }
 
 /// A connected chat client.
@@ -33,7 +46,17 @@ pub struct ChatClient {
     curve: Option<Curve>,
     req: Socket,
     sub: Socket,
+    /// The feed's link, from its monitor: the diagnosis of a silence, and
+    /// whether posts can be seen (a post published before our SUB is back
+    /// would be lost for us, and the user would never know).
+    feed_link: LinkWatch,
     outbox: VecDeque<String>,
+    /// Posts the server took, waiting to come back on the feed.
+    awaiting_echo: VecDeque<(Instant, String)>,
+    /// The post in flight came back on the feed before its reply did.
+    echoed_in_flight: bool,
+    /// Since when the server answers but the feed is not up.
+    feed_down_since: Option<Instant>,
     /// When the request in flight was sent, and the post it carries, if any.
     in_flight: Option<(Instant, Option<String>)>,
     last_request: Option<Instant>,
@@ -83,8 +106,13 @@ impl ChatClient {
             sub.curve_client(server_key, own)?;
         }
         sub.subscribe("")?;
+        let feed_link = LinkWatch::new(&sub, feed, curve.is_some())?;
         sub.connect(feed)?;
         Ok(ChatClient {
+            feed_link,
+            awaiting_echo: VecDeque::new(),
+            echoed_in_flight: false,
+            feed_down_since: None,
             ctx: ctx.clone(),
             handle: handle.to_owned(),
             server: server.to_owned(),
@@ -121,8 +149,11 @@ impl ChatClient {
     }
 
     /// Posts not yet answered by the server.
+    /// (A post counts until it came back on the feed, or the user was told
+    /// with [`Event::Unconfirmed`] that it may not have.)
     pub fn pending(&self) -> usize {
         self.outbox.len()
+            + self.awaiting_echo.len()
             + self
                 .in_flight
                 .as_ref()
@@ -152,9 +183,17 @@ impl ChatClient {
 
         if feed_ready {
             while let Some(frames) = self.sub.try_recv_multipart()? {
+                self.feed_link.heard();
                 if let Some((handle, message)) =
                     frames.first().and_then(|f| proto::parse_broadcast(f))
                 {
+                    if handle == self.handle {
+                        if let Some(i) = self.awaiting_echo.iter().position(|(_, m)| m == message) {
+                            self.awaiting_echo.remove(i);
+                        } else if matches!(&self.in_flight, Some((_, Some(p))) if p == message) {
+                            self.echoed_in_flight = true;
+                        }
+                    }
                     events.push(Event::Broadcast {
                         handle: handle.to_owned(),
                         message: message.to_owned(),
@@ -164,7 +203,13 @@ impl ChatClient {
         }
         if reply_ready {
             if let Some(frames) = self.req.try_recv_multipart()? {
-                self.in_flight = None;
+                self.feed_link.heard();
+                if let Some((_, Some(post))) = self.in_flight.take() {
+                    if !self.echoed_in_flight {
+                        self.awaiting_echo.push_back((Instant::now(), post));
+                    }
+                }
+                self.echoed_in_flight = false;
                 if self.online != Some(true) {
                     events.push(Event::ServerUp {
                         was_gone: self.online == Some(false),
@@ -193,7 +238,24 @@ impl ChatClient {
                 self.last_request = None;
             }
         }
+        while let Some((taken, _)) = self.awaiting_echo.front() {
+            if taken.elapsed() < ECHO_TIMEOUT {
+                break;
+            }
+            if let Some((_, post)) = self.awaiting_echo.pop_front() {
+                events.push(Event::Unconfirmed(post));
+            }
+        }
+        self.feed_link.update()?;
+        if let Some(diagnosis) = self.feed_link.silence(Instant::now()) {
+            events.push(Event::Silent(diagnosis));
+        }
         Ok(events)
+    }
+
+    /// Whether a silence was reported and nothing has come from the server since.
+    pub fn is_silent(&self) -> bool {
+        self.feed_link.is_silent()
     }
 
     fn send_if_due(&mut self, now: Instant) -> zmq::Result<()> {
@@ -203,9 +265,18 @@ impl ChatClient {
         let keep_alive_due = self
             .last_request
             .is_none_or(|t| now.duration_since(t) >= KEEP_ALIVE);
-        // Posts wait for a first answer: by then the feed is connected too,
-        // so the poster sees its own post.
-        let post = if self.online == Some(true) {
+        // Posts wait for an answer and for the feed's handshake (for at most
+        // FEED_WAIT): published before our SUB is back, a post would be
+        // lost for us.
+        self.feed_link.update()?;
+        let feed_ready = if self.feed_link.is_up() {
+            self.feed_down_since = None;
+            true
+        } else {
+            let since = *self.feed_down_since.get_or_insert(now);
+            now.saturating_duration_since(since) >= FEED_WAIT
+        };
+        let post = if self.online == Some(true) && feed_ready {
             self.outbox.pop_front()
         } else {
             None
@@ -215,8 +286,13 @@ impl ChatClient {
             None if keep_alive_due => proto::keep_alive(&self.handle),
             None => return Ok(()),
         };
-        self.req.send(body)?;
+        // Never block here (the UI thread calls this): a REQ whose server
+        // refused the handshake has no pipe left, and a blocking send would
+        // wait forever. Unsent, it is handled like an unanswered request:
+        // after REPLY_TIMEOUT the socket is replaced and the post requeued.
+        let _unsent = self.req.try_send(body)?;
         self.in_flight = Some((now, post));
+        self.echoed_in_flight = false;
         self.last_request = Some(now);
         Ok(())
     }

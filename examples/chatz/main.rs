@@ -24,6 +24,10 @@ mod client;
 mod clock;
 #[path = "../common/curve.rs"]
 mod curve;
+#[path = "../common/link.rs"]
+mod link;
+#[path = "../common/peers.rs"]
+mod peers;
 mod proto;
 mod server;
 mod tui;
@@ -59,6 +63,10 @@ enum Command {
         /// Seconds after its last request that a user is dropped.
         #[arg(long, value_name = "SECS", default_value_t = 5.0)]
         expiry: f64,
+        /// Log every connection event of both sockets (accepted, handshake,
+        /// disconnected...), not only refused and failed handshakes.
+        #[arg(long)]
+        monitor: bool,
         #[command(flatten)]
         curve: curve::ServerArgs,
     },
@@ -93,8 +101,9 @@ fn main() -> ExitCode {
             router,
             publish,
             expiry,
+            monitor,
             curve,
-        } => run_server(&router, &publish, expiry, &curve),
+        } => run_server(&router, &publish, expiry, monitor, &curve),
         Command::Keys(keys) => {
             curve::create_keys("chatz keys", &keys.dir, &keys.name).map(|()| ExitCode::SUCCESS)
         }
@@ -148,7 +157,13 @@ fn main() -> ExitCode {
 
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
-fn run_server(router: &str, publish: &str, expiry: f64, curve: &curve::ServerArgs) -> Outcome {
+fn run_server(
+    router: &str,
+    publish: &str,
+    expiry: f64,
+    monitor: bool,
+    curve: &curve::ServerArgs,
+) -> Outcome {
     if !(expiry.is_finite() && expiry > 0.0) {
         return Err(format!("--expiry must be a positive number of seconds, not {expiry}").into());
     }
@@ -164,6 +179,7 @@ fn run_server(router: &str, publish: &str, expiry: f64, curve: &curve::ServerArg
         log,
         curve.as_ref().map(curve::ServerCurve::secret),
     )?;
+    server.watch_peers(monitor)?;
     if let Some(curve) = &curve {
         eprintln!("chatz server: {}", curve.summary);
     }
@@ -206,6 +222,11 @@ fn run_plain(mut client: ChatClient, curve: bool) -> Outcome {
                 Event::ServerUp { was_gone: true } => eprintln!("chatz: the server is back"),
                 Event::ServerUp { was_gone: false } => eprintln!("chatz: connected"),
                 Event::ServerGone => eprintln!("{gone}"),
+                Event::Silent(diagnosis) => eprintln!("chatz: {diagnosis}"),
+                Event::Unconfirmed(post) => eprintln!(
+                    "chatz: the server took your post {post:?} but it did not come back on \
+                     the feed: others may not have seen it"
+                ),
             }
         }
         while let Ok(line) = lines.try_recv() {

@@ -1,6 +1,7 @@
 //! The chatz server: a ROUTER that answers every request with the live
 //! handles, and a PUB that republishes every post verbatim.
 
+use super::peers::PeerLog;
 use super::proto::{self, Request};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,8 @@ pub struct ChatServer {
     expiry: Duration,
     leases: BTreeMap<String, Instant>,
     log: Log,
+    /// The monitors of the ROUTER and the PUB, once [`ChatServer::watch_peers`] ran.
+    peers: Vec<PeerLog>,
     /// The ROUTER's endpoint, with the port a wildcard bind got.
     pub router_endpoint: String,
     /// The PUB's endpoint, with the port a wildcard bind got.
@@ -71,14 +74,35 @@ impl ChatServer {
             expiry,
             leases: BTreeMap::new(),
             log,
+            peers: Vec::new(),
         })
+    }
+
+    /// Logs one line per refused or failed handshake on either socket (the
+    /// peer's address and why), and with `all_events` every connection
+    /// event (the `--monitor` flag). Call it before [`run`](Self::run).
+    pub fn watch_peers(&mut self, all_events: bool) -> zmq::Result<()> {
+        self.peers = vec![
+            PeerLog::new(&self.router, "requests", all_events)?,
+            PeerLog::new(&self.publisher, "feed", all_events)?,
+        ];
+        Ok(())
     }
 
     /// Serves until `stop` is set (checked at least every 100 ms).
     pub fn run(&mut self, stop: &AtomicBool) -> zmq::Result<()> {
         while !stop.load(Ordering::Relaxed) {
-            let mut items = [PollItem::socket(&self.router, PollEvents::POLLIN)];
+            let mut items: Vec<PollItem> = std::iter::once(&self.router)
+                .chain(self.peers.iter().map(PeerLog::socket))
+                .map(|socket| PollItem::socket(socket, PollEvents::POLLIN))
+                .collect();
             zmq::poll(&mut items, Some(Duration::from_millis(100)))?;
+            drop(items);
+            for peers in &mut self.peers {
+                for line in peers.update()? {
+                    (self.log)(&line);
+                }
+            }
             while let Some(frames) = self.router.try_recv_multipart()? {
                 self.handle(frames)?;
             }

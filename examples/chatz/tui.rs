@@ -14,6 +14,8 @@ use std::time::Duration;
 struct View {
     lines: Vec<(String, String, String)>,
     status: String,
+    /// Why the server is silent, while it is.
+    warning: Option<String>,
     input: String,
 }
 
@@ -23,6 +25,7 @@ pub fn run(mut client: ChatClient) -> Result<ExitCode, Box<dyn std::error::Error
         let mut view = View {
             lines: Vec::new(),
             status: "connecting...".into(),
+            warning: None,
             input: String::new(),
         };
         loop {
@@ -33,7 +36,16 @@ pub fn run(mut client: ChatClient) -> Result<ExitCode, Box<dyn std::error::Error
                     Event::Users(_) => {}
                     Event::ServerUp { .. } => view.status = "connected".into(),
                     Event::ServerGone => view.status = "server not answering, retrying...".into(),
+                    Event::Silent(diagnosis) => view.warning = Some(diagnosis),
+                    Event::Unconfirmed(post) => view.lines.push((
+                        now,
+                        "(not confirmed)".into(),
+                        format!("the server took {post:?} but it never came back on the feed"),
+                    )),
                 }
+            }
+            if !client.is_silent() {
+                view.warning = None;
             }
             if view.lines.len() > 1000 {
                 view.lines.drain(..500);
@@ -72,7 +84,7 @@ fn draw(f: &mut Frame, client: &ChatClient, view: &View) {
     let [main, input, status] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(3),
-        Constraint::Length(1),
+        Constraint::Length(2),
     ])
     .areas(f.area());
     let [users_area, talk_area] =
@@ -120,13 +132,15 @@ fn draw(f: &mut Frame, client: &ChatClient, view: &View) {
     let prompt = Paragraph::new(format!("{}> {}", client.handle(), view.input))
         .block(Block::bordered().title(" Enter: send · Esc: quit "));
     f.render_widget(prompt, input);
-    let color = if client.online() == Some(false) {
+    let color = if client.online() == Some(false) || view.warning.is_some() {
         Color::Red
     } else {
         Color::Green
     };
+    let text = view.warning.as_deref().unwrap_or(&view.status);
     f.render_widget(
-        Paragraph::new(format!(" {} · {} pending", view.status, client.pending()))
+        Paragraph::new(format!(" {text} · {} pending", client.pending()))
+            .wrap(Wrap { trim: true })
             .style(Style::new().fg(color)),
         status,
     );

@@ -1,8 +1,9 @@
 //! The tickz client's engine: a SUB that follows exact symbols.
 
+use super::link::LinkWatch;
 use super::proto::{self, Tick};
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use zmq::security::{CurveKeyPair, PublicKey};
 use zmq::{PollEvents, PollItem, Socket, SocketType};
 
@@ -10,6 +11,7 @@ use zmq::{PollEvents, PollItem, Socket, SocketType};
 pub struct TickClient {
     sub: Socket,
     followed: BTreeSet<String>,
+    link: LinkWatch,
     /// Messages refused: malformed, or a symbol we do not follow that a
     /// prefix subscription let through.
     pub rejected: u64,
@@ -34,9 +36,11 @@ impl TickClient {
         if let Some((server, own)) = curve {
             sub.curve_client(server, own)?;
         }
+        let link = LinkWatch::new(&sub, endpoint, curve.is_some())?;
         sub.connect(endpoint)?;
         Ok(TickClient {
             sub,
+            link,
             followed: BTreeSet::new(),
             rejected: 0,
         })
@@ -70,12 +74,38 @@ impl TickClient {
         let mut items = [PollItem::socket(&self.sub, PollEvents::POLLIN)];
         zmq::poll(&mut items, Some(max_wait))?;
         let mut ticks = Vec::new();
+        self.link.update()?;
         while let Some(frames) = self.sub.try_recv_multipart()? {
+            self.link.heard();
             match proto::decode(&frames) {
                 Ok(tick) if self.followed.contains(&tick.symbol) => ticks.push(tick),
                 _ => self.rejected += 1,
             }
         }
         Ok(ticks)
+    }
+
+    /// After [`link::SILENCE`](super::link::SILENCE) without a tick: what
+    /// to tell the user, with the likely causes (once per silence, and again
+    /// if the diagnosis changes). Nothing while no symbol is followed.
+    pub fn silence(&mut self) -> Option<String> {
+        if self.followed.is_empty() {
+            self.link.heard(); // nothing asked for, so nothing is missing
+            return None;
+        }
+        let mut text = self.link.silence(Instant::now())?;
+        if self.link.is_up() {
+            let followed: Vec<&str> = self.followed().collect();
+            text.push_str(&format!(
+                " (or it publishes none of {})",
+                followed.join(", ")
+            ));
+        }
+        Some(text)
+    }
+
+    /// Whether a silence was reported and no tick has come since.
+    pub fn is_silent(&self) -> bool {
+        self.link.is_silent()
     }
 }

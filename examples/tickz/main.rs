@@ -23,12 +23,16 @@ mod client;
 mod clock;
 #[path = "../common/curve.rs"]
 mod curve;
+#[path = "../common/link.rs"]
+mod link;
+#[path = "../common/peers.rs"]
+mod peers;
 mod proto;
 mod server;
 mod tui;
 
 use clap::{Parser, Subcommand};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -52,6 +56,10 @@ enum Command {
         /// Milliseconds between ticks.
         #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
         interval: u64,
+        /// Log every connection event of the PUB (accepted, handshake,
+        /// disconnected...), not only refused and failed handshakes.
+        #[arg(long)]
+        monitor: bool,
         #[command(flatten)]
         curve: curve::ServerArgs,
     },
@@ -86,8 +94,9 @@ fn main() -> ExitCode {
         Command::Server {
             bind,
             interval,
+            monitor,
             curve,
-        } => run_server(&bind, Duration::from_millis(interval), &curve),
+        } => run_server(&bind, Duration::from_millis(interval), monitor, &curve),
         Command::Client {
             connect,
             plain,
@@ -110,7 +119,7 @@ fn main() -> ExitCode {
 
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
-fn run_server(bind: &str, interval: Duration, curve: &curve::ServerArgs) -> Outcome {
+fn run_server(bind: &str, interval: Duration, monitor: bool, curve: &curve::ServerArgs) -> Outcome {
     let ctx = zmq::Context::new();
     // The authenticator (if any) must be running before the PUB binds.
     let curve = curve.setup(&ctx)?;
@@ -120,6 +129,7 @@ fn run_server(bind: &str, interval: Duration, curve: &curve::ServerArgs) -> Outc
         interval,
         curve.as_ref().map(curve::ServerCurve::secret),
     )?;
+    server.watch_peers(monitor, Box::new(|line| eprintln!("tickz server: {line}")))?;
     if let Some(curve) = &curve {
         eprintln!("tickz server: {}", curve.summary);
     }
@@ -142,14 +152,14 @@ fn run_client(
     let symbols: Vec<String> = if symbols.is_empty() {
         proto::SYMBOLS.iter().map(|(s, _)| s.to_string()).collect()
     } else {
-        symbols.iter().map(|s| s.to_ascii_uppercase()).collect()
-    };
-    for symbol in &symbols {
-        if let Err(why) = proto::check_symbol(symbol) {
-            eprintln!("tickz client: {why}");
-            return Ok(ExitCode::from(2));
+        match symbols.iter().map(|s| proto::parse_symbol(s)).collect() {
+            Ok(symbols) => symbols,
+            Err(why) => {
+                eprintln!("tickz client: {why}");
+                return Ok(ExitCode::from(2));
+            }
         }
-    }
+    };
     let curve = match curve.setup() {
         Ok(curve) => curve,
         Err(e) => {
@@ -172,13 +182,24 @@ fn run_client(
         return tui::run(client);
     }
     let mut printed = 0;
+    let mut out = std::io::stdout().lock();
     loop {
         for tick in client.step(Duration::from_millis(500))? {
-            println!("{}", proto::plain_line(&tick));
+            // A closed pipe (`tickz client | head -3`) ends us quietly, as
+            // any Unix tool; Rust ignores SIGPIPE, so it shows up here.
+            match writeln!(out, "{}", proto::plain_line(&tick)) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return Ok(ExitCode::SUCCESS)
+                }
+                other => other?,
+            }
             printed += 1;
             if count.is_some_and(|n| printed >= n) {
                 return Ok(ExitCode::SUCCESS);
             }
+        }
+        if let Some(diagnosis) = client.silence() {
+            eprintln!("tickz: {diagnosis}");
         }
     }
 }

@@ -66,6 +66,19 @@ pub fn check_symbol(symbol: &str) -> Result<(), String> {
     }
 }
 
+/// A symbol as a user typed it (on the command line or in the TUI): lower
+/// case is raised, surrounding blanks are dropped, and the result must pass
+/// [`check_symbol`]. The one validation of user input, for both front ends.
+pub fn parse_symbol(typed: &str) -> Result<String, String> {
+    let symbol = typed.trim().to_ascii_uppercase();
+    check_symbol(&symbol).map_err(|_| {
+        format!(
+            "{typed:?} is not a symbol: expected [A-Z][A-Z0-9]+ (lower case is raised), e.g. AAPL"
+        )
+    })?;
+    Ok(symbol)
+}
+
 /// Checks that no symbol is a prefix of another (SUB filters are prefixes).
 pub fn check_prefix_free(symbols: &[&str]) -> Result<(), String> {
     for a in symbols {

@@ -1,17 +1,22 @@
 //! The tickz server: a PUB that publishes every symbol's price each tick.
 
+use super::peers::PeerLog;
 use super::{clock, proto};
 use rand::Rng;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use zmq::security::SecretKey;
-use zmq::{Socket, SocketType};
+use zmq::{PollEvents, PollItem, Socket, SocketType};
+
+/// Where the server's log lines go (stderr for the program).
+pub type Log = Box<dyn Fn(&str) + Send>;
 
 /// A bound ticker.
 pub struct TickServer {
     publisher: Socket,
     interval: Duration,
     prices: Vec<(String, f64)>,
+    peers: Option<(PeerLog, Log)>,
     /// The PUB's endpoint, with the port a wildcard bind got.
     pub endpoint: String,
 }
@@ -48,7 +53,32 @@ impl TickServer {
                 .iter()
                 .map(|&(s, p)| (s.to_owned(), p))
                 .collect(),
+            peers: None,
         })
+    }
+
+    /// Logs one line per refused or failed handshake (the peer's address
+    /// and why) through `log`, and with `all_events` every connection event
+    /// of the PUB (the `--monitor` flag). Call it before [`run`](Self::run).
+    pub fn watch_peers(&mut self, all_events: bool, log: Log) -> zmq::Result<()> {
+        self.peers = Some((PeerLog::new(&self.publisher, "feed", all_events)?, log));
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for monitor events and logs them (or just
+    /// waits, when nobody watches the peers).
+    fn wait_and_log(&mut self, timeout: Duration) -> zmq::Result<()> {
+        let Some((peers, log)) = &mut self.peers else {
+            // Pacing, not waiting for a condition.
+            std::thread::sleep(timeout);
+            return Ok(());
+        };
+        let mut items = [PollItem::socket(peers.socket(), PollEvents::POLLIN)];
+        zmq::poll(&mut items, Some(timeout))?;
+        for line in peers.update()? {
+            log(&line);
+        }
+        Ok(())
     }
 
     /// Publishes one tick of every symbol.
@@ -75,9 +105,8 @@ impl TickServer {
                     next = now + self.interval;
                 }
             } else {
-                // Pacing, not waiting for a condition: sleep in short slices
-                // so that a stop request is seen promptly.
-                std::thread::sleep((next - now).min(Duration::from_millis(50)));
+                // Wait in short slices so that a stop request is seen promptly.
+                self.wait_and_log((next - now).min(Duration::from_millis(50)))?;
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 use ratatui::Frame;
 use std::collections::{BTreeMap, VecDeque};
 use std::process::ExitCode;
@@ -29,6 +29,7 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
         .collect();
     let mut input = String::new();
     let mut note = String::from("type a symbol and Enter to follow or drop it · Esc quits");
+    let mut warning: Option<String> = None;
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
         loop {
             for tick in client.step(Duration::from_millis(30))? {
@@ -39,7 +40,12 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
                     quote.history.pop_front();
                 }
             }
-            terminal.draw(|f| draw(f, &quotes, &input, &note))?;
+            if let Some(diagnosis) = client.silence() {
+                warning = Some(diagnosis);
+            } else if !client.is_silent() {
+                warning = None;
+            }
+            terminal.draw(|f| draw(f, &quotes, &input, &note, warning.as_deref()))?;
             while event::poll(Duration::ZERO)? {
                 let Event::Key(key) = event::read()? else {
                     continue;
@@ -53,15 +59,14 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
                         return Ok(())
                     }
                     KeyCode::Enter => {
-                        let symbol = input.trim().to_ascii_uppercase();
-                        input.clear();
-                        note = match proto::check_symbol(&symbol) {
+                        let typed = std::mem::take(&mut input);
+                        note = match proto::parse_symbol(&typed) {
                             Err(why) => why,
-                            Ok(()) if client.unfollow(&symbol)? => {
+                            Ok(symbol) if client.unfollow(&symbol)? => {
                                 quotes.remove(&symbol);
                                 format!("dropped {symbol}")
                             }
-                            Ok(()) => {
+                            Ok(symbol) => {
                                 client.follow(&symbol)?;
                                 quotes.insert(symbol.clone(), Quote::default());
                                 format!("following {symbol}")
@@ -71,9 +76,10 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
                     KeyCode::Backspace => {
                         input.pop();
                     }
-                    KeyCode::Char(c) if c.is_ascii_alphanumeric() => {
-                        input.push(c.to_ascii_uppercase())
-                    }
+                    // Everything typed is kept and checked on Enter, by the
+                    // same rule as the command line: "bad sym!" is refused,
+                    // not quietly turned into BADSYM.
+                    KeyCode::Char(c) if input.chars().count() < 32 => input.push(c),
                     _ => {}
                 }
             }
@@ -83,11 +89,17 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
     result.map(|()| ExitCode::SUCCESS)
 }
 
-fn draw(f: &mut Frame, quotes: &BTreeMap<String, Quote>, input: &str, note: &str) {
+fn draw(
+    f: &mut Frame,
+    quotes: &BTreeMap<String, Quote>,
+    input: &str,
+    note: &str,
+    warning: Option<&str>,
+) {
     let [body, prompt, status] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(3),
-        Constraint::Length(1),
+        Constraint::Length(2),
     ])
     .areas(f.area());
     let rows = Layout::vertical(quotes.iter().map(|_| Constraint::Length(4))).split(body);
@@ -98,10 +110,13 @@ fn draw(f: &mut Frame, quotes: &BTreeMap<String, Quote>, input: &str, note: &str
         Paragraph::new(format!("> {input}")).block(Block::bordered().title(" symbol ")),
         prompt,
     );
-    f.render_widget(
-        Paragraph::new(note.to_owned()).style(Style::new().fg(Color::DarkGray)),
-        status,
-    );
+    let status_line = match warning {
+        Some(warning) => Paragraph::new(warning.to_owned())
+            .style(Style::new().fg(Color::Red))
+            .wrap(Wrap { trim: true }),
+        None => Paragraph::new(note.to_owned()).style(Style::new().fg(Color::DarkGray)),
+    };
+    f.render_widget(status_line, status);
 }
 
 fn draw_quote(f: &mut Frame, symbol: &str, quote: &Quote, area: Rect) {
@@ -145,18 +160,28 @@ fn draw_quote(f: &mut Frame, symbol: &str, quote: &Quote, area: Rect) {
         .rev()
         .copied()
         .collect();
-    let (lo, hi) = shown
+    // No ticks yet: no range to show (a fold over nothing would give f64::MAX).
+    let range = shown
         .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
-    let span = (hi - lo).max(1e-9);
-    let data: Vec<u64> = shown
-        .iter()
-        .map(|p| 1 + ((p - lo) / span * 99.0) as u64)
-        .collect();
+        .copied()
+        .fold(None, |range: Option<(f64, f64)>, p| {
+            Some(range.map_or((p, p), |(lo, hi)| (lo.min(p), hi.max(p))))
+        });
+    let (data, title) = match range {
+        Some((lo, hi)) => {
+            let span = (hi - lo).max(1e-9);
+            let data: Vec<u64> = shown
+                .iter()
+                .map(|p| 1 + ((p - lo) / span * 99.0) as u64)
+                .collect();
+            (data, format!(" {lo:.2} – {hi:.2} "))
+        }
+        None => (Vec::new(), " no ticks yet ".to_owned()),
+    };
     let spark = Sparkline::default()
         .data(&data)
         .max(100)
         .style(Style::new().fg(color))
-        .block(Block::bordered().title(format!(" {lo:.2} – {hi:.2} ")));
+        .block(Block::bordered().title(title));
     f.render_widget(spark, spark_area);
 }

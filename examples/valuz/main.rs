@@ -135,25 +135,24 @@ fn main() -> ExitCode {
     }
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
+/// Progress on stderr: a bar redrawn in place on a terminal, otherwise a
+/// line at each tenth of the batch (so a log shows how far it got).
 fn progress_bar() -> impl FnMut(u64, u64) {
     let terminal = std::io::stderr().is_terminal();
+    let mut last_tenth = None;
     move |done, total| {
-        if !terminal {
-            return;
-        }
-        const WIDTH: u64 = 40;
-        let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH) as usize;
-        let percent = (done * 100).checked_div(total).unwrap_or(100);
         let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{}{}] {percent:>3}% {done}/{total}",
-            "#".repeat(filled),
-            ".".repeat(WIDTH as usize - filled)
-        );
-        if done >= total {
-            let _ = writeln!(err);
+        if terminal {
+            let _ = write!(err, "\r{}", reduce::progress_line(done, total, 40));
+            if done >= total {
+                let _ = writeln!(err);
+            }
+        } else {
+            let tenth = (done.min(total) * 10).checked_div(total).unwrap_or(10);
+            if last_tenth != Some(tenth) {
+                last_tenth = Some(tenth);
+                let _ = writeln!(err, "valuz: {done}/{total} values reduced");
+            }
         }
         let _ = err.flush();
     }

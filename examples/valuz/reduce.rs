@@ -7,6 +7,9 @@ use zmq::{PollEvents, PollItem, Socket, SocketType};
 
 /// How long the reduce waits for the next value before it gives the batch up.
 pub const IDLE_LIMIT: Duration = Duration::from_secs(30);
+/// How long without a value before the reduce warns (and again each time
+/// as long again passes), until [`IDLE_LIMIT`].
+pub const STALL_WARNING: Duration = Duration::from_secs(5);
 /// How often `batch.start` is repeated while no value has come (a source
 /// that subscribed late missed it; a source takes only the first).
 pub const START_REPEAT: Duration = Duration::from_secs(1);
@@ -91,6 +94,7 @@ impl Reduce {
         let (mut last_start, mut last_value) = (started, started);
         let (mut received, mut bad_values, mut sum) = (0u64, 0u64, Sum::default());
         let mut last_progress = started;
+        let mut stall_warnings = 0u32;
         progress(0, orders);
         while received < orders {
             if stop.load(Ordering::Relaxed) {
@@ -104,6 +108,7 @@ impl Reduce {
                 }
                 received += 1;
                 last_value = now;
+                stall_warnings = 0;
                 match proto::parse_value(&frame) {
                     Some(value) => sum.add(value),
                     None => {
@@ -124,7 +129,12 @@ impl Reduce {
                 self.control.send(proto::START)?;
                 last_start = now;
             }
-            if now.duration_since(last_value) >= IDLE_LIMIT {
+            let idle = now.duration_since(last_value);
+            if idle >= STALL_WARNING * (stall_warnings + 1) && idle < IDLE_LIMIT {
+                stall_warnings += 1;
+                log(&stall_warning(received, orders, idle));
+            }
+            if idle >= IDLE_LIMIT {
                 return Err(format!(
                     "no value for {} s: {received} of {orders} received; are the source and workers running?",
                     IDLE_LIMIT.as_secs()
@@ -144,5 +154,55 @@ impl Reduce {
             result: sum.value(),
             bad_values,
         }))
+    }
+}
+
+/// What the reduce says when values stop coming.
+fn stall_warning(received: u64, orders: u64, idle: Duration) -> String {
+    let cause = if received == 0 {
+        "is the source running, and did it get batch.start? are the workers connected to it?"
+    } else {
+        "did the source send fewer orders than --orders? did a worker die with orders in hand?"
+    };
+    format!(
+        "no value for {} s: {received} of {orders} received; {cause} (giving up after {} s)",
+        idle.as_secs(),
+        IDLE_LIMIT.as_secs()
+    )
+}
+
+/// A progress line `[####....]  40% 40/100` of `width` marks; `done` past
+/// `total` is shown as full (never an overflow).
+pub fn progress_line(done: u64, total: u64, width: usize) -> String {
+    let shown = done.min(total);
+    let filled = if total == 0 {
+        width
+    } else {
+        usize::try_from(u128::from(shown) * width as u128 / u128::from(total)).unwrap_or(width)
+    };
+    let percent = (u128::from(shown) * 100)
+        .checked_div(u128::from(total))
+        .unwrap_or(100);
+    format!(
+        "[{}{}] {percent:>3}% {done}/{total}",
+        "#".repeat(filled),
+        ".".repeat(width - filled)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_survives_more_done_than_total() {
+        assert_eq!(progress_line(0, 10, 10), "[..........]   0% 0/10");
+        assert_eq!(progress_line(5, 10, 10), "[#####.....]  50% 5/10");
+        assert_eq!(progress_line(12, 10, 10), "[##########] 100% 12/10");
+        assert_eq!(progress_line(3, 0, 4), "[####] 100% 3/0");
+        assert_eq!(
+            progress_line(u64::MAX, u64::MAX, 4),
+            "[####] 100% 18446744073709551615/18446744073709551615"
+        );
     }
 }
