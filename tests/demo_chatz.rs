@@ -57,8 +57,12 @@ impl Drop for Running {
 }
 
 fn serve_at(ctx: &zmq::Context, router: &str, expiry: Duration) -> Running {
+    serve_on(ctx, router, "tcp://127.0.0.1:*", expiry)
+}
+
+fn serve_on(ctx: &zmq::Context, router: &str, feed: &str, expiry: Duration) -> Running {
     let log: chatz::server::Log = Box::new(|line| eprintln!("[server] {line}"));
-    let mut server = ChatServer::bind(ctx, router, "tcp://127.0.0.1:*", expiry, log).expect("bind");
+    let mut server = ChatServer::bind(ctx, router, feed, expiry, log).expect("bind");
     let stop = Arc::new(AtomicBool::new(false));
     let (router, feed) = (
         server.router_endpoint.clone(),
@@ -463,4 +467,181 @@ fn curve_server_with_an_allow_list_takes_listed_clients_only() {
     );
     alice.close_stdin();
     assert!(alice.wait(LONG).success());
+}
+
+/// Steps `client` until `done` says so (bounded by LONG), returning every event.
+fn step_until(client: &mut ChatClient, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + LONG;
+    let mut events = Vec::new();
+    while !done(&events) {
+        assert!(
+            Instant::now() < deadline,
+            "gave up; events so far {events:#?}"
+        );
+        events.extend(client.step(Duration::from_millis(50)).unwrap());
+    }
+    events
+}
+
+#[test]
+fn posts_queued_while_the_server_was_away_are_delivered_when_it_is_back() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let (router, feed) = (server.router.clone(), server.feed.clone());
+    let mut client = ChatClient::connect(&ctx, "alice", &router, &feed).unwrap();
+    step_until(&mut client, |e| {
+        e.contains(&Event::ServerUp { was_gone: false })
+    });
+    drop(server);
+    step_until(&mut client, |e| e.contains(&Event::ServerGone));
+    for post in ["one", "two", "three"] {
+        client.post(post);
+    }
+    let _back = serve_on(&ctx, &router, &feed, Duration::from_secs(30));
+    let heard = |e: &[Event], m: &str| {
+        e.contains(&Event::Broadcast {
+            handle: "alice".into(),
+            message: m.into(),
+        })
+    };
+    let events = step_until(&mut client, |e| {
+        ["one", "two", "three"].iter().all(|m| heard(e, m))
+    });
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Unconfirmed(_))),
+        "{events:#?}"
+    );
+    assert_eq!(client.pending(), 0);
+}
+
+#[test]
+fn a_post_that_never_comes_back_on_the_feed_is_reported() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(30));
+    let (router, feed) = (server.router.clone(), server.feed.clone());
+    let mut client = ChatClient::connect(&ctx, "alice", &router, &feed).unwrap();
+    step_until(&mut client, |e| {
+        e.contains(&Event::ServerUp { was_gone: false })
+    });
+    drop(server);
+    step_until(&mut client, |e| e.contains(&Event::ServerGone));
+    client.post("anyone?");
+    // The server is back on its request port, but its feed is elsewhere now.
+    let _back = serve_at(&ctx, &router, Duration::from_secs(30));
+    step_until(&mut client, |e| {
+        e.contains(&Event::Unconfirmed("anyone?".into()))
+    });
+    assert_eq!(client.pending(), 0);
+}
+
+#[test]
+fn a_refused_key_never_blocks_the_client_step() {
+    use zmq::security::{Authenticator, CurveKeyPair, ANY_DOMAIN};
+    let ctx = zmq::Context::new();
+    let (server_keys, listed, refused) = (
+        CurveKeyPair::generate().unwrap(),
+        CurveKeyPair::generate().unwrap(),
+        CurveKeyPair::generate().unwrap(),
+    );
+    let auth = Authenticator::start(&ctx).unwrap();
+    auth.curve_allow_key(ANY_DOMAIN, &listed.public);
+    let log: chatz::server::Log = Box::new(|line| eprintln!("[server] {line}"));
+    let mut server = ChatServer::bind_curve(
+        &ctx,
+        "tcp://127.0.0.1:*",
+        "tcp://127.0.0.1:*",
+        Duration::from_secs(30),
+        log,
+        Some(&server_keys.secret),
+    )
+    .unwrap();
+    let (router, feed) = (
+        server.router_endpoint.clone(),
+        server.publish_endpoint.clone(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = std::thread::spawn(move || server.run(&s).unwrap());
+
+    // The client steps on its own thread and reports each step; a step
+    // stuck in a blocking send would stop the reports.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let curve = Some((server_keys.public, refused));
+    let client_ctx = ctx.clone();
+    let stepping = std::thread::spawn(move || {
+        let mut client =
+            ChatClient::connect_curve(&client_ctx, "mallory", &router, &feed, curve).unwrap();
+        client.post("let me in");
+        let until = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < until {
+            let events = client.step(Duration::from_millis(50)).unwrap();
+            if tx.send(events).is_err() {
+                return;
+            }
+        }
+    });
+    let mut diagnosis = None;
+    loop {
+        match rx.recv_timeout(Duration::from_secs(3)) {
+            Ok(events) => {
+                for event in events {
+                    if let Event::Silent(why) = event {
+                        diagnosis = Some(why);
+                    }
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("a client step blocked for 3 s")
+            }
+        }
+    }
+    stepping.join().unwrap();
+    let diagnosis = diagnosis.expect("a diagnosis after 5 s of silence");
+    assert!(diagnosis.contains("refused our CURVE key"), "{diagnosis}");
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
+}
+
+#[test]
+fn refused_plain_client_says_why_within_six_seconds_and_the_server_names_it() {
+    let keys = tempfile::tempdir().unwrap();
+    let server_key = make_keys("chatz", &keys.path().join("server"), "server");
+    make_keys("chatz", &keys.path().join("allowed"), "alice");
+    make_keys("chatz", &keys.path().join("others"), "mallory");
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "server",
+        "--router",
+        "tcp://127.0.0.1:*",
+        "--publish",
+        "tcp://127.0.0.1:*",
+    ]);
+    cmd.arg("--curve-secret")
+        .arg(keys.path().join("server/server.key_secret"))
+        .arg("--allow-keys")
+        .arg(keys.path().join("allowed"));
+    let mut server = Proc::spawn("chatz curve server", cmd);
+    let eps = server.endpoints_on_err("requests on");
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "client",
+        "--plain",
+        "--handle",
+        "mallory",
+        "--server",
+        &eps[0],
+        "--feed",
+        &eps[1],
+        "--curve-server-key",
+        &server_key,
+        "--curve-cert",
+    ]);
+    cmd.arg(keys.path().join("others/mallory.key_secret"));
+    let mut mallory = Proc::spawn("mallory", cmd);
+    mallory.send_line("let me in");
+    let said = mallory.expect_err(Duration::from_secs(6), |l| l.contains("nothing from"));
+    assert!(said.contains("refused our CURVE key"), "{said}");
+    let line = server.expect_err(LONG, |l| l.contains("refused 127.0.0.1:"));
+    assert!(line.contains("ZAP status 400"), "{line}");
 }

@@ -354,3 +354,150 @@ fn curve_in_process_with_an_authenticator() {
     stop.store(true, Ordering::Relaxed);
     thread.join().unwrap();
 }
+
+#[test]
+fn plain_client_ends_quietly_when_its_reader_goes_away() {
+    // `tickz client AAPL | head -3`: after three lines the pipe closes.
+    let (_server, endpoint) = server_process();
+    let mut child = Command::new(example("tickz"))
+        .args(["client", "--connect", &endpoint, "AAPL"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for _ in 0..3 {
+            let line = lines.next().expect("a line").unwrap();
+            assert!(line.starts_with("AAPL "), "{line}");
+        }
+    } // the read end is closed here, as `head` does
+    let deadline = Instant::now() + LONG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the client did not exit");
+        // Polling a child's exit: no portable blocking wait with a timeout.
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn command_line_and_tui_share_one_symbol_rule() {
+    assert_eq!(proto::parse_symbol(" aapl ").as_deref(), Ok("AAPL"));
+    assert_eq!(proto::parse_symbol("BRK2").as_deref(), Ok("BRK2"));
+    for bad in ["bad sym!", "msft!", "AA-PL", "A", "", "2AB"] {
+        let why = proto::parse_symbol(bad).unwrap_err();
+        assert!(why.contains("[A-Z][A-Z0-9]+"), "{bad:?}: {why}");
+    }
+    let out = Command::new(example("tickz"))
+        .args(["client", "--plain", "bad sym!"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"bad sym!\" is not a symbol"));
+}
+
+/// A CURVE server allowing only its own test key, as a process with
+/// `--monitor` off: returns it, its endpoint, and the server key file.
+fn curve_server_allowing_nobody_else(keys: &std::path::Path) -> (Proc, String, std::path::PathBuf) {
+    let server_key = make_keys("tickz", &keys.join("server"), "server");
+    make_keys("tickz", &keys.join("allowed"), "carol");
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args(["server", "--bind", "tcp://127.0.0.1:*", "--interval", "50"]);
+    cmd.arg("--curve-secret")
+        .arg(keys.join("server/server.key_secret"))
+        .arg("--allow-keys")
+        .arg(keys.join("allowed"));
+    let mut server = Proc::spawn("tickz curve server", cmd);
+    server.expect_err(LONG, |l| l.contains(&server_key));
+    let endpoint = server.endpoints_on_err("publishing on").remove(0);
+    (server, endpoint, keys.join("server/server.key"))
+}
+
+#[test]
+fn refused_client_says_why_within_six_seconds_and_the_server_names_it() {
+    let keys = tempfile::tempdir().unwrap();
+    let (mut server, endpoint, server_key) = curve_server_allowing_nobody_else(keys.path());
+    make_keys("tickz", &keys.path().join("others"), "mallory");
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args([
+        "client",
+        "--plain",
+        "--connect",
+        &endpoint,
+        "--curve-server-key",
+    ])
+    .arg(&server_key)
+    .arg("--curve-cert")
+    .arg(keys.path().join("others/mallory.key_secret"))
+    .arg("MSFT");
+    let started = Instant::now();
+    let mut client = Proc::spawn("mallory", cmd);
+    let said = client.expect_err(Duration::from_secs(6), |l| {
+        l.contains("refused our CURVE key")
+    });
+    assert!(started.elapsed() < Duration::from_secs(6) + Duration::from_millis(500));
+    assert!(said.contains(&endpoint), "{said}");
+    // The server names the peer (an address on loopback, with its port) and the reason.
+    let line = server.expect_err(LONG, |l| l.contains("refused 127.0.0.1:"));
+    assert!(line.contains("ZAP status 400"), "{line}");
+}
+
+#[test]
+fn client_of_an_absent_server_says_so_within_six_seconds() {
+    // A port nobody listens on: bind one, note it, close it.
+    let endpoint = {
+        let ctx = zmq::Context::new();
+        let s = ctx.socket(zmq::SocketType::Pub).unwrap();
+        s.bind("tcp://127.0.0.1:*").unwrap();
+        s.last_endpoint().unwrap()
+    };
+    for target in [endpoint.as_str(), "tcp://no-such-host.invalid:9003"] {
+        let mut client = Proc::spawn("lonely client", {
+            let mut cmd = Command::new(example("tickz"));
+            cmd.args(["client", "--plain", "--connect", target, "AAPL"]);
+            cmd
+        });
+        let said = client.expect_err(Duration::from_secs(6), |l| l.contains("nothing from"));
+        assert!(said.contains("is the server running"), "{said}");
+    }
+}
+
+#[test]
+fn server_monitor_flag_shows_connection_events() {
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args([
+        "server",
+        "--bind",
+        "tcp://127.0.0.1:*",
+        "--interval",
+        "50",
+        "--monitor",
+    ]);
+    let mut server = Proc::spawn("tickz server --monitor", cmd);
+    let endpoint = server.endpoints_on_err("publishing on").remove(0);
+    let mut client = Command::new(example("tickz"));
+    client.args([
+        "client",
+        "--plain",
+        "--count",
+        "2",
+        "--connect",
+        &endpoint,
+        "GOOG",
+    ]);
+    let mut client = Proc::spawn("tickz client", client);
+    assert!(client.wait(LONG).success());
+    server.expect_err(LONG, |l| l.contains("feed: accepted 127.0.0.1:"));
+    server.expect_err(LONG, |l| l.contains("handshake succeeded"));
+    server.expect_err(LONG, |l| l.contains("disconnected"));
+}

@@ -312,3 +312,43 @@ fn valuz_across_three_network_namespaces() {
         assert!(w.wait(LONG).success());
     }
 }
+
+#[test]
+fn reduce_reports_progress_and_warns_when_values_stop_coming() {
+    // The reduce expects 10 orders; the source sends 5.
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args([
+        "reduce",
+        "--workers",
+        "1",
+        "--orders",
+        "10",
+        "--settle",
+        "100",
+    ]);
+    cmd.args([
+        "--pull",
+        "tcp://127.0.0.1:*",
+        "--control",
+        "tcp://127.0.0.1:*",
+    ]);
+    let mut reduce = Proc::spawn("valuz reduce", cmd);
+    let eps = reduce.endpoints_on_err("values on");
+    let mut cmd = Command::new(example("valuz"));
+    cmd.args([
+        "source",
+        "--orders",
+        "5",
+        "--push",
+        "tcp://127.0.0.1:*",
+        "--control",
+        &eps[1],
+    ]);
+    let mut source = Proc::spawn("valuz source (short)", cmd);
+    let orders_at = source.endpoints_on_err("orders on").remove(0);
+    let _worker = rust_worker(&[orders_at, eps[0].clone(), eps[1].clone()]);
+    reduce.expect_err(LONG, |l| l.contains("5/10 values reduced"));
+    let warned = reduce.expect_err(Duration::from_secs(8), |l| l.contains("no value for 5 s"));
+    assert!(warned.contains("5 of 10 received"), "{warned}");
+    assert!(warned.contains("fewer orders than --orders"), "{warned}");
+}
