@@ -1,11 +1,15 @@
-//! Doctests that live outside the API docs: the README's code blocks and the
-//! thread-safety pins. Compiled only when rustdoc collects doctests
-//! (`cargo test --doc`), so they cost nothing in a build and reuse the
-//! library (and libzmq) already built.
+//! Doctests that live outside the API docs: the code blocks of the README and
+//! of docs/MIGRATING.md, and the thread-safety pins. Compiled only when
+//! rustdoc collects doctests (`cargo test --doc`), so they cost nothing in a
+//! build and reuse the library (and libzmq) already built.
 
 /// Every Rust block of the README runs here, so the README cannot rot.
 #[doc = include_str!("../README.md")]
 pub struct Readme;
+
+/// The migration guide's Rust blocks, likewise.
+#[doc = include_str!("../docs/MIGRATING.md")]
+pub struct Migrating;
 
 /// What may cross or be shared between threads is fixed by the types, and
 /// each pin below is checked by the compiler. Every `compile_fail` block is

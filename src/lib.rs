@@ -48,6 +48,7 @@
 #[cfg(not(unix))]
 compile_error!("the zmq crate supports Unix-like systems only (Linux, macOS, the BSDs)");
 
+mod compat;
 mod context;
 #[cfg(doctest)]
 mod doctests;
