@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each demo test uses part of it
 
+pub mod tmux;
+
 mod pyzmq;
 
 use std::collections::HashMap;
