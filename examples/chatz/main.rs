@@ -34,7 +34,7 @@ mod tui;
 
 use clap::{Parser, Subcommand};
 use client::{ChatClient, Event};
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
@@ -217,7 +217,16 @@ fn run_plain(mut client: ChatClient, curve: bool) -> Outcome {
     loop {
         for event in client.step(Duration::from_millis(50))? {
             match event {
-                Event::Broadcast { handle, message } => println!("{handle}: {message}"),
+                Event::Broadcast { handle, message } => {
+                    // A closed pipe (`chatz client --plain | head`) ends us
+                    // quietly, as any Unix tool.
+                    match writeln!(std::io::stdout(), "{handle}: {message}") {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            return Ok(ExitCode::SUCCESS)
+                        }
+                        other => other?,
+                    }
+                }
                 Event::Users(users) => eprintln!("chatz: here now: {}", users.join(", ")),
                 Event::ServerUp { was_gone: true } => eprintln!("chatz: the server is back"),
                 Event::ServerUp { was_gone: false } => eprintln!("chatz: connected"),
