@@ -235,42 +235,14 @@ impl Received {
 }
 
 /// A received frame that was not valid UTF-8; the message is handed back.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RecvStringError {
     /// The receive itself failed.
-    Recv(Error),
+    #[error("{0}")]
+    Recv(#[from] Error),
     /// The frame arrived but is not UTF-8; here it is, untouched.
+    #[error("recv_string: received {} bytes that are not valid UTF-8", .0.len())]
     InvalidUtf8(Message),
-}
-
-impl fmt::Display for RecvStringError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecvStringError::Recv(e) => e.fmt(f),
-            RecvStringError::InvalidUtf8(m) => {
-                write!(
-                    f,
-                    "recv_string: received {} bytes that are not valid UTF-8",
-                    m.len()
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for RecvStringError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RecvStringError::Recv(e) => Some(e),
-            RecvStringError::InvalidUtf8(_) => None,
-        }
-    }
-}
-
-impl From<Error> for RecvStringError {
-    fn from(e: Error) -> RecvStringError {
-        RecvStringError::Recv(e)
-    }
 }
 
 impl From<RecvStringError> for Error {
