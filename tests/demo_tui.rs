@@ -24,6 +24,7 @@ fn quit_with(pane: &Tmux, key: &str) {
     pane.keys(&[key]);
     let ended = pane.wait_exit(Duration::from_secs(10));
     let took = ended.at - pressed;
+    eprintln!("{key} ended the program in {took:.3} s");
     assert!(took < QUIT_WITHIN, "{key} took {took:.3} s to end it");
     assert_eq!(ended.code, 0, "{ended:?}");
     assert_eq!(

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The wrapper: runs "$@", then reports how it ended and the tty's mode.
 const WRAPPER: &str = r#""$@"; code=$?
 printf '\nDEMO-EXITED %s AT %s\n' "$code" "$(date +%s.%N)"
-printf 'TTY-FLAGS'; stty -a | tr ' ;' '\n\n' | grep -E -x -- '-?(icanon|echo)' | tr '\n' ' '; printf '\n'
+flags=$(stty -a | tr ' ;' '\n\n' | grep -E -x -- '-?(icanon|echo)' | tr '\n' ' ')
+printf 'TTY-FLAGS %s TTY-END\n' "$flags"
 sleep 600"#;
 
 /// A program running in a tmux pane.
@@ -136,7 +137,7 @@ impl Tmux {
     /// Waits up to `timeout` for the program to end; how it ended.
     pub fn wait_exit(&self, timeout: Duration) -> Ended {
         let screen = self.wait_for(timeout, "exit", |s| {
-            s.contains("DEMO-EXITED") && s.contains("TTY-FLAGS")
+            s.contains("DEMO-EXITED") && s.contains("TTY-END")
         });
         let exited = screen
             .lines()
@@ -146,6 +147,7 @@ impl Tmux {
         let flags = screen
             .lines()
             .find_map(|l| l.trim().strip_prefix("TTY-FLAGS"))
+            .and_then(|l| l.strip_suffix("TTY-END"))
             .expect("the flags line");
         Ended {
             code: code.trim().parse().expect("an exit code"),
