@@ -645,3 +645,31 @@ fn refused_plain_client_says_why_within_six_seconds_and_the_server_names_it() {
     let line = server.expect_err(LONG, |l| l.contains("refused 127.0.0.1:"));
     assert!(line.contains("ZAP status 400"), "{line}");
 }
+
+#[test]
+fn plain_client_names_the_posts_it_could_not_deliver() {
+    // A port nobody listens on, for both sockets.
+    let nobody = {
+        let ctx = zmq::Context::new();
+        let s = ctx.socket(SocketType::Pub).unwrap();
+        s.bind("tcp://127.0.0.1:*").unwrap();
+        s.last_endpoint().unwrap()
+    };
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "client", "--plain", "--handle", "alice", "--server", &nobody, "--feed", &nobody,
+    ]);
+    let mut alice = Proc::spawn("alice alone", cmd);
+    alice.send_line("is anyone there?");
+    alice.close_stdin();
+    let status = alice.wait(LONG);
+    assert!(!status.success());
+    assert!(
+        alice
+            .seen_err
+            .iter()
+            .any(|l| l.contains("not delivered: \"is anyone there?\"")),
+        "{:#?}",
+        alice.seen_err
+    );
+}

@@ -160,6 +160,18 @@ impl ChatClient {
                 .map_or(0, |(_, p)| usize::from(p.is_some()))
     }
 
+    /// The posts [`pending`](Self::pending) counts, oldest first: to tell
+    /// the user which ones did not make it when the client gives up.
+    pub fn pending_posts(&self) -> Vec<&str> {
+        let in_flight = self.in_flight.as_ref().and_then(|(_, p)| p.as_deref());
+        self.awaiting_echo
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .chain(in_flight)
+            .chain(self.outbox.iter().map(String::as_str))
+            .collect()
+    }
+
     /// Sends what is due, waits at most `max_wait` for anything to arrive,
     /// and reports what happened.
     pub fn step(&mut self, max_wait: Duration) -> zmq::Result<Vec<Event>> {

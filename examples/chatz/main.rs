@@ -252,7 +252,10 @@ fn run_plain(mut client: ChatClient, curve: bool) -> Outcome {
                     return Ok(ExitCode::SUCCESS);
                 }
             } else if closed.elapsed() >= DRAIN_LIMIT {
-                eprintln!("chatz: giving up on {} unsent post(s)", client.pending());
+                eprintln!("chatz: giving up on {} unsent post(s):", client.pending());
+                for post in client.pending_posts() {
+                    eprintln!("chatz: not delivered: {post:?}");
+                }
                 return Ok(ExitCode::FAILURE);
             }
         }
