@@ -16,6 +16,11 @@
 //!     --curve-server-key server-keys/server.key --curve-cert client-keys/alice.key_secret
 //! ```
 //!
+//! Diagnostics: a client silent for 5 s says why it probably is (no
+//! connection, a failed handshake, its CURVE key refused); the server logs
+//! each refused or failed handshake with the peer's address, and with
+//! `server --monitor` every connection event.
+//!
 //! The wire protocol is in `docs/PROTOCOLS.md`; peers in any language that
 //! speak it can take either end.
 

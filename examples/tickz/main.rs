@@ -16,6 +16,11 @@
 //!     --curve-cert client-keys/carol.key_secret AAPL
 //! ```
 //!
+//! Diagnostics: a client silent for 5 s says why it probably is (no
+//! connection, a failed handshake, its CURVE key refused); the server logs
+//! each refused or failed handshake with the peer's address, and with
+//! `server --monitor` every connection event.
+//!
 //! The wire protocol is in `docs/PROTOCOLS.md`.
 
 mod client;
