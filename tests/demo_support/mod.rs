@@ -42,6 +42,11 @@ pub fn example(name: &str) -> PathBuf {
     if profile_dir.file_name().is_some_and(|p| p == "release") {
         cargo.arg("--release");
     }
+    // The features this test was built with (dealz needs `tokio`), so the
+    // example links the library this test already compiled.
+    if cfg!(feature = "tokio") {
+        cargo.args(["--features", "tokio"]);
+    }
     // Build into the target directory this test runs from (it may be a
     // `--target-dir` of the caller's), so the example links the same libzmq.
     if let Some(target_dir) = profile_dir.parent() {
@@ -120,6 +125,11 @@ impl Proc {
             seen_out: Vec::new(),
             seen_err: Vec::new(),
         }
+    }
+
+    /// The child's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits up to `timeout` for a stdout line matching `want`.

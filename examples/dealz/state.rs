@@ -1,0 +1,387 @@
+//! The desk's shared state: one copy in the host, behind a lock, and a
+//! broadcast of every change to every open browser.
+//!
+//! A change is applied and broadcast under the same lock that a new browser
+//! takes to read the snapshot and subscribe, so a browser never misses a
+//! change nor sees one twice, and one that reconnects gets the current state.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
+
+/// Price points kept per symbol for its chart.
+pub const HISTORY: usize = 240;
+/// Chat lines kept for browsers that join later.
+pub const CHAT_LINES: usize = 200;
+/// Monitor events kept for browsers that join later.
+pub const DIAG_EVENTS: usize = 300;
+/// Messages a slow browser may fall behind by before it is sent a fresh
+/// snapshot instead.
+const BROADCAST_DEPTH: usize = 4096;
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// One followed symbol.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    /// The last price, once a tick came.
+    pub price: Option<f64>,
+    /// The price before it (green when the last move was up, red when down).
+    pub previous: Option<f64>,
+    /// The first price seen since it was followed (the change is against it).
+    pub first: Option<f64>,
+    /// `(time, price)` points for the chart, oldest first.
+    pub history: VecDeque<(f64, f64)>,
+}
+
+/// The Ticker panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticker {
+    pub endpoint: String,
+    /// Whether the tickz server is connected (from the socket monitor).
+    pub connected: bool,
+    pub symbols: BTreeMap<String, Quote>,
+}
+
+/// One post of the conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatLine {
+    pub time: f64,
+    pub handle: String,
+    pub text: String,
+}
+
+/// The Chat panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chat {
+    pub endpoint: String,
+    /// Whether the chatz server answers our requests.
+    pub connected: bool,
+    /// The live handles of its last reply, sorted.
+    pub users: Vec<String>,
+    pub lines: VecDeque<ChatLine>,
+}
+
+/// The Valuation panel.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Valuation {
+    /// `idle`, `starting` (spawning workers), `running`, `done` or `failed`.
+    pub phase: String,
+    pub workers: u64,
+    /// Workers that said they are ready.
+    pub ready: u64,
+    pub done: u64,
+    pub total: u64,
+    pub elapsed_ms: u64,
+    /// The sum, formatted like valuz (`{:+.3f}`), once done.
+    pub result: Option<String>,
+    /// What the orders should come to, computed by the host, same format.
+    pub expected: Option<String>,
+    /// Values that were not numbers.
+    pub bad_values: u64,
+    /// Why the last batch failed.
+    pub error: Option<String>,
+    /// What a batch runs on (for the panel).
+    pub worker_program: String,
+}
+
+/// One socket's line in the Diagnostics panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketStatus {
+    pub name: String,
+    pub endpoint: String,
+    /// `up`, `down`, `connecting` or `listening`.
+    pub state: String,
+    /// Events seen, by kind.
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// One monitor event.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagEvent {
+    pub time: f64,
+    pub socket: String,
+    /// The kind, e.g. `Connected`, `Disconnected`, `ConnectRetried`.
+    pub event: String,
+    pub endpoint: String,
+    /// The event's value in words (fd, errno, retry interval, reason).
+    pub detail: String,
+}
+
+/// The Diagnostics panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostics {
+    pub sockets: BTreeMap<String, SocketStatus>,
+    pub events: VecDeque<DiagEvent>,
+}
+
+/// Everything a browser shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub handle: String,
+    pub ticker: Ticker,
+    pub chat: Chat,
+    pub valuation: Valuation,
+    pub diagnostics: Diagnostics,
+}
+
+/// What the host pushes to browsers (JSON, `type` says which).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update<'a> {
+    /// The whole state: first message of every connection.
+    Snapshot(&'a Snapshot),
+    /// A price of a followed symbol.
+    Tick {
+        symbol: &'a str,
+        time: f64,
+        price: f64,
+    },
+    /// The Ticker panel after a follow, a forget, or a link change.
+    Ticker(&'a Ticker),
+    /// A post on the chatz feed.
+    Chat(&'a ChatLine),
+    /// The live users, or the link to the chatz server, changed.
+    ChatStatus {
+        connected: bool,
+        users: &'a [String],
+    },
+    /// The Valuation panel.
+    Valuation(&'a Valuation),
+    /// A socket monitor event, and that socket's line after it.
+    Diag {
+        event: &'a DiagEvent,
+        socket: &'a SocketStatus,
+    },
+    /// A request of this browser was refused (sent to it alone).
+    Error { message: &'a str },
+}
+
+impl Update<'_> {
+    /// The JSON text sent over the WebSocket.
+    pub fn to_json(&self) -> Arc<str> {
+        // Serializing plain structs of strings and numbers cannot fail; a
+        // NaN would become `null`, never an error.
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!(r#"{{"type":"error","message":"internal: {e}"}}"#))
+            .into()
+    }
+}
+
+/// The shared state and its broadcast.
+pub struct Desk {
+    state: Mutex<Snapshot>,
+    updates: broadcast::Sender<Arc<str>>,
+}
+
+impl Desk {
+    /// An empty desk for `handle`, linked to the given servers.
+    pub fn new(handle: &str, tickz: &str, chatz: &str) -> Desk {
+        Desk {
+            state: Mutex::new(Snapshot {
+                handle: handle.to_owned(),
+                ticker: Ticker {
+                    endpoint: tickz.to_owned(),
+                    connected: false,
+                    symbols: BTreeMap::new(),
+                },
+                chat: Chat {
+                    endpoint: chatz.to_owned(),
+                    connected: false,
+                    users: Vec::new(),
+                    lines: VecDeque::new(),
+                },
+                valuation: Valuation {
+                    phase: "idle".to_owned(),
+                    ..Valuation::default()
+                },
+                diagnostics: Diagnostics {
+                    sockets: BTreeMap::new(),
+                    events: VecDeque::new(),
+                },
+            }),
+            updates: broadcast::channel(BROADCAST_DEPTH).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+        // A panic elsewhere while holding the lock leaves plain data behind;
+        // the desk goes on showing it rather than failing every browser.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, update: &Update<'_>) {
+        // No browser open is not an error.
+        let _ = self.updates.send(update.to_json());
+    }
+
+    /// The current state as JSON and a receiver of every change after it.
+    pub fn subscribe(&self) -> (Arc<str>, broadcast::Receiver<Arc<str>>) {
+        let state = self.lock();
+        (Update::Snapshot(&state).to_json(), self.updates.subscribe())
+    }
+
+    /// How many browsers are subscribed.
+    pub fn browsers(&self) -> usize {
+        self.updates.receiver_count()
+    }
+
+    /// The last price of each followed symbol that has one.
+    pub fn last_prices(&self) -> Vec<(String, f64)> {
+        self.lock()
+            .ticker
+            .symbols
+            .iter()
+            .filter_map(|(s, q)| q.price.map(|p| (s.clone(), p)))
+            .collect()
+    }
+
+    /// Follows `symbol`; false if it already was.
+    pub fn follow(&self, symbol: &str) -> bool {
+        let mut state = self.lock();
+        if state.ticker.symbols.contains_key(symbol) {
+            return false;
+        }
+        state.ticker.symbols.insert(
+            symbol.to_owned(),
+            Quote {
+                price: None,
+                previous: None,
+                first: None,
+                history: VecDeque::new(),
+            },
+        );
+        self.publish(&Update::Ticker(&state.ticker));
+        true
+    }
+
+    /// Forgets `symbol`; false if it was not followed.
+    pub fn forget(&self, symbol: &str) -> bool {
+        let mut state = self.lock();
+        if state.ticker.symbols.remove(symbol).is_none() {
+            return false;
+        }
+        self.publish(&Update::Ticker(&state.ticker));
+        true
+    }
+
+    /// A tick arrived; ignored unless `symbol` is followed.
+    pub fn tick(&self, symbol: &str, time: f64, price: f64) {
+        let mut state = self.lock();
+        let Some(quote) = state.ticker.symbols.get_mut(symbol) else {
+            return;
+        };
+        quote.previous = quote.price;
+        quote.price = Some(price);
+        quote.first.get_or_insert(price);
+        if quote.history.len() == HISTORY {
+            quote.history.pop_front();
+        }
+        quote.history.push_back((time, price));
+        self.publish(&Update::Tick {
+            symbol,
+            time,
+            price,
+        });
+    }
+
+    /// The tickz server is reachable or not.
+    pub fn ticker_link(&self, connected: bool) {
+        let mut state = self.lock();
+        if state.ticker.connected != connected {
+            state.ticker.connected = connected;
+            self.publish(&Update::Ticker(&state.ticker));
+        }
+    }
+
+    /// A post came on the chatz feed.
+    pub fn chat_line(&self, handle: &str, text: &str) {
+        let mut state = self.lock();
+        let line = ChatLine {
+            time: now(),
+            handle: handle.to_owned(),
+            text: text.to_owned(),
+        };
+        if state.chat.lines.len() == CHAT_LINES {
+            state.chat.lines.pop_front();
+        }
+        self.publish(&Update::Chat(&line));
+        state.chat.lines.push_back(line);
+    }
+
+    /// The chatz server answered (with its live users) or went quiet.
+    pub fn chat_status(&self, connected: bool, users: Option<Vec<String>>) {
+        let mut state = self.lock();
+        let users_changed = users.as_ref().is_some_and(|u| *u != state.chat.users);
+        if state.chat.connected == connected && !users_changed {
+            return;
+        }
+        state.chat.connected = connected;
+        if let Some(users) = users {
+            state.chat.users = users;
+        }
+        self.publish(&Update::ChatStatus {
+            connected,
+            users: &state.chat.users,
+        });
+    }
+
+    /// Changes the Valuation panel and broadcasts it.
+    pub fn valuation(&self, change: impl FnOnce(&mut Valuation)) {
+        let mut state = self.lock();
+        change(&mut state.valuation);
+        self.publish(&Update::Valuation(&state.valuation));
+    }
+
+    /// Registers a socket for the Diagnostics panel (before its first event).
+    pub fn add_socket(&self, name: &str, endpoint: &str, state: &str) {
+        let mut snapshot = self.lock();
+        let status = snapshot
+            .diagnostics
+            .sockets
+            .entry(name.to_owned())
+            .or_insert_with(|| SocketStatus {
+                name: name.to_owned(),
+                endpoint: String::new(),
+                state: String::new(),
+                counts: BTreeMap::new(),
+            });
+        status.endpoint = endpoint.to_owned();
+        status.state = state.to_owned();
+    }
+
+    /// A monitor event of socket `name`; `state` is the socket's state after
+    /// it, when the event changes it.
+    pub fn diag(&self, name: &str, event: DiagEvent, state: Option<&str>) {
+        let mut snapshot = self.lock();
+        let diagnostics = &mut snapshot.diagnostics;
+        let status = diagnostics
+            .sockets
+            .entry(name.to_owned())
+            .or_insert_with(|| SocketStatus {
+                name: name.to_owned(),
+                endpoint: event.endpoint.clone(),
+                state: "connecting".to_owned(),
+                counts: BTreeMap::new(),
+            });
+        *status.counts.entry(event.event.clone()).or_default() += 1;
+        if let Some(state) = state {
+            status.state = state.to_owned();
+        }
+        if diagnostics.events.len() == DIAG_EVENTS {
+            diagnostics.events.pop_front();
+        }
+        self.publish(&Update::Diag {
+            event: &event,
+            socket: status,
+        });
+        diagnostics.events.push_back(event);
+    }
+}

@@ -1,0 +1,102 @@
+//! The Ticker panel's source: a tickz subscriber that follows and forgets
+//! symbols as browsers ask (subscribe / unsubscribe of the exact symbol).
+
+use super::chat::Curve;
+use super::diagnostics;
+use super::state::Desk;
+use super::tickz::proto;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use zmq::tokio::AsyncSocket;
+use zmq::SocketType;
+
+/// A browser's request to the subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Follow {
+    /// Subscribe to this symbol.
+    Add(String),
+    /// Unsubscribe from it.
+    Remove(String),
+}
+
+/// Reconnect pacing of every connecting socket of the host: quick at first,
+/// then at most once a second while a server is away (each attempt is a
+/// Diagnostics event; a flood of them would bury the rest).
+pub fn pace_reconnects(socket: &zmq::Socket) -> zmq::Result<()> {
+    socket.set(zmq::opt::ReconnectIvl, Duration::from_millis(100))?;
+    socket.set(zmq::opt::ReconnectIvlMax, Duration::from_secs(1))?;
+    socket.set(zmq::opt::Linger, Duration::ZERO)
+}
+
+/// Connects the SUB (watched by Diagnostics as `tickz`) and starts the task
+/// that reads ticks and applies follows.
+pub fn spawn(
+    ctx: &zmq::Context,
+    endpoint: &str,
+    curve: Option<Curve>,
+    desk: Arc<Desk>,
+    follows: mpsc::Receiver<Follow>,
+) -> zmq::Result<()> {
+    let sub = ctx.socket(SocketType::Sub)?;
+    pace_reconnects(&sub)?;
+    if let Some((server, own)) = &curve {
+        sub.curve_client(server, own)?;
+    }
+    let sub = AsyncSocket::new(sub)?;
+    let link_desk = desk.clone();
+    diagnostics::watch(
+        &desk,
+        "tickz",
+        endpoint,
+        diagnostics::Role::Connects,
+        &sub,
+        Some(Box::new(move |up| link_desk.ticker_link(up))),
+    )?;
+    sub.with_socket(|s| s.connect(endpoint))?;
+    tokio::spawn(read_ticks(sub, desk, follows));
+    Ok(())
+}
+
+async fn read_ticks(sub: AsyncSocket, desk: Arc<Desk>, mut follows: mpsc::Receiver<Follow>) {
+    let mut followed = BTreeSet::new();
+    loop {
+        tokio::select! {
+            follow = follows.recv() => {
+                let outcome = match follow {
+                    None => return, // the host is stopping
+                    Some(Follow::Add(symbol)) => {
+                        let r = sub.with_socket(|s| s.subscribe(&symbol));
+                        followed.insert(symbol);
+                        r
+                    }
+                    Some(Follow::Remove(symbol)) => {
+                        let r = sub.with_socket(|s| s.unsubscribe(&symbol));
+                        followed.remove(&symbol);
+                        r
+                    }
+                };
+                if let Err(e) = outcome {
+                    eprintln!("dealz ticker: {e}");
+                }
+            }
+            frames = sub.recv_multipart() => match frames {
+                // Exact symbols only: a prefix subscription may let others through.
+                Ok(frames) => match proto::decode(&frames) {
+                    Ok(tick) if followed.contains(&tick.symbol) => {
+                        desk.tick(&tick.symbol, tick.time, tick.price)
+                    }
+                    _ => {}
+                },
+                Err(e) => {
+                    // A terminated context is the host stopping: nothing to say.
+                    if !e.is_terminated() {
+                        eprintln!("dealz ticker: {e}");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}

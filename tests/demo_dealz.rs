@@ -1,0 +1,707 @@
+//! dealz in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver + fantoccini), against a dealz host and real tickz and
+//! chatz servers in their own processes, with pyzmq peers.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian's packages; `.ci/run`
+//! installs them). Screenshots go to `target/dealz-screenshots/`.
+
+mod demo_support;
+mod watchdog;
+
+use demo_support::{endpoints_in, example, python, Proc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Each test runs a browser; one at a time keeps a small machine responsive.
+static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// The watchdog of every test.
+const TEST_LIMIT: Duration = Duration::from_secs(240);
+/// Generous waits for things that take a moment on a loaded machine.
+const LONG: Duration = Duration::from_secs(30);
+
+/// Runs `test` under the watchdog, one browser test at a time, on a runtime.
+fn browser_test<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let _one = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    watchdog::within(TEST_LIMIT, move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        runtime.block_on(test());
+    });
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    // target/<profile>/deps/demo_dealz-hash → target/dealz-screenshots
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf();
+    let dir = target.join("dealz-screenshots");
+    std::fs::create_dir_all(&dir).expect("creating the screenshot directory");
+    dir
+}
+
+/// A tickz server (ticks every `interval_ms`) on a loopback port of its choice.
+fn tickz_server(bind: &str, interval_ms: u64) -> (Proc, String) {
+    let mut cmd = Command::new(example("tickz"));
+    cmd.args([
+        "server",
+        "--bind",
+        bind,
+        "--interval",
+        &interval_ms.to_string(),
+    ]);
+    let mut server = Proc::spawn("tickz server", cmd);
+    let endpoint = server.endpoints_on_err("publishing on").remove(0);
+    (server, endpoint)
+}
+
+/// A chatz server: (process, router endpoint, feed endpoint).
+fn chatz_server() -> (Proc, String, String) {
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "server",
+        "--router",
+        "tcp://127.0.0.1:*",
+        "--publish",
+        "tcp://127.0.0.1:*",
+    ]);
+    let mut server = Proc::spawn("chatz server", cmd);
+    let mut endpoints = server.endpoints_on_err("requests on");
+    assert_eq!(endpoints.len(), 2, "{endpoints:?}");
+    let feed = endpoints.remove(1);
+    (server, endpoints.remove(0), feed)
+}
+
+/// A dealz host and the servers it uses.
+struct Desk {
+    host: Proc,
+    url: String,
+    tickz: Option<Proc>,
+    tickz_endpoint: String,
+    _chatz: Proc,
+    chatz_router: String,
+    chatz_feed: String,
+    control_endpoint: String,
+}
+
+fn start_desk(handle: &str, extra: &[&str]) -> Desk {
+    let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500);
+    let (chatz, chatz_router, chatz_feed) = chatz_server();
+    // The workers the host spawns are the valuz example next to it.
+    example("valuz");
+    let mut cmd = Command::new(example("dealz"));
+    cmd.args([
+        "--handle",
+        handle,
+        "--http",
+        "127.0.0.1:0",
+        "--tickz",
+        &tickz_endpoint,
+        "--chatz",
+        &chatz_router,
+        "--chatz-feed",
+        &chatz_feed,
+        "--valuz-orders",
+        "tcp://127.0.0.1:*",
+        "--valuz-values",
+        "tcp://127.0.0.1:*",
+        "--valuz-control",
+        "tcp://127.0.0.1:*",
+    ])
+    .args(extra);
+    let mut host = Proc::spawn("dealz", cmd);
+    let line = host.expect_out(LONG, |l| l.contains("open http://"));
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the URL to open")
+        .to_owned();
+    let described = host.expect_err(LONG, |l| l.contains("valuz orders"));
+    let control_endpoint = described
+        .split("control ")
+        .nth(1)
+        .map(|rest| endpoints_in(rest).remove(0))
+        .expect("the valuz control endpoint");
+    Desk {
+        host,
+        url,
+        tickz: Some(tickz),
+        tickz_endpoint,
+        _chatz: chatz,
+        chatz_router,
+        chatz_feed,
+        control_endpoint,
+    }
+}
+
+/// chromedriver and its headless Chromium sessions.
+struct Driver {
+    _process: Proc,
+    url: String,
+    profiles: Vec<tempfile::TempDir>,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}"));
+        let mut process = Proc::spawn("chromedriver", cmd);
+        process.expect_out(LONG, |l| l.contains("started successfully"));
+        Driver {
+            _process: process,
+            url: format!("http://127.0.0.1:{port}"),
+            profiles: Vec::new(),
+        }
+    }
+
+    /// A new headless browser with a fresh profile.
+    async fn browser(&mut self) -> Client {
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1600,1000".to_owned(),
+        ];
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let mut options = json!({ "args": args });
+        if std::path::Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
+        self.profiles.push(profile);
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a chromium session from chromedriver")
+    }
+}
+
+/// Runs `script` in the page and returns its value.
+async fn js(page: &Client, script: &str) -> Value {
+    page.execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("running {script:?}: {e}"))
+}
+
+/// Waits until `script` returns something truthy (polling the page's state
+/// every 100 ms, up to `limit`) and returns it.
+async fn wait_for(page: &Client, limit: Duration, what: &str, script: &str) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let value = js(page, script).await;
+        let truthy = match &value {
+            Value::Null | Value::Bool(false) => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Number(n) => n.as_f64() != Some(0.0),
+            _ => true,
+        };
+        if truthy {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            panic!("{what}: not within {limit:?} ({script} is {value})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn open(page: &Client, url: &str) {
+    page.goto(url).await.expect("loading the desk");
+    wait_for(page, LONG, "the page connects to the host", "return window.dealz && dealz.connected && document.getElementById('handle').textContent !== '…'").await;
+}
+
+async fn screenshot(page: &Client, name: &str) {
+    let png = page.screenshot().await.expect("a screenshot");
+    let path = screenshot_dir().join(name);
+    std::fs::write(&path, png).expect("saving the screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn type_into(page: &Client, css: &str, text: &str) {
+    let input = page.find(Locator::Css(css)).await.expect(css);
+    input.clear().await.expect("clearing the input");
+    input.send_keys(text).await.expect("typing");
+}
+
+async fn click(page: &Client, css: &str) {
+    page.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+async fn chat_shows(page: &Client, text: &str) {
+    let script = format!(
+        "return [...document.querySelectorAll('#chat-log .text')].some(e => e.textContent === {})",
+        json!(text)
+    );
+    wait_for(page, LONG, &format!("the chat shows {text:?}"), &script).await;
+}
+
+#[test]
+fn the_page_loads_with_its_four_panels() {
+    browser_test(|| async {
+        let desk = start_desk("loader", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &format!("{}?follow=MSFT,AAPL,GOOG", desk.url)).await;
+        assert!(page.title().await.unwrap().contains("dealz"));
+        let titles = js(
+            &page,
+            "return [...document.querySelectorAll('section.panel h2')].map(h => h.textContent)",
+        )
+        .await;
+        assert_eq!(
+            titles,
+            json!(["Ticker", "Chat", "Valuation", "Diagnostics"])
+        );
+        // ?follow= pre-follows, and the followed symbols fill up with prices.
+        wait_for(
+            &page,
+            LONG,
+            "the pre-followed symbols tick",
+            "return ['MSFT','AAPL','GOOG'].every(s => (dealz.ticks[s] || 0) >= 6)",
+        )
+        .await;
+        let handle = js(
+            &page,
+            "return document.getElementById('handle').textContent",
+        )
+        .await;
+        assert_eq!(handle, json!("loader"));
+        // The desk at work, for the README: a chat line and a random batch
+        // over the followed symbols at their last prices.
+        type_into(&page, "#chat-input", "morning all: pricing the book now").await;
+        click(&page, "#chat-send").await;
+        chat_shows(&page, "morning all: pricing the book now").await;
+        type_into(&page, "#val-count", "20000").await;
+        click(&page, "#val-run-random").await;
+        let phase = wait_for(
+            &page,
+            Duration::from_secs(120),
+            "the random batch ends",
+            "const p = document.getElementById('val-phase').textContent; return (p === 'done' || p === 'failed') && p",
+        )
+        .await;
+        let note = js(
+            &page,
+            "return document.getElementById('val-note').textContent",
+        )
+        .await;
+        assert_eq!(phase, json!("done"), "{note}");
+        assert!(
+            note.as_str().is_some_and(|n| n.starts_with("✓ matches")),
+            "{note}"
+        );
+        wait_for(
+            &page,
+            LONG,
+            "the charts fill",
+            "return ['MSFT','AAPL','GOOG'].every(s => (dealz.ticks[s] || 0) >= 12)",
+        )
+        .await;
+        screenshot(&page, "dealz-desk.png").await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn following_msft_shows_ticks_within_3_s_and_forgetting_stops_them() {
+    browser_test(|| async {
+        let desk = start_desk("follower", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        wait_for(
+            &page,
+            LONG,
+            "the ticker links up",
+            "return document.getElementById('link-tickz').dataset.up === 'true'",
+        )
+        .await;
+
+        type_into(&page, "#follow-input", "msft").await;
+        click(&page, "#follow-button").await;
+        wait_for(
+            &page,
+            Duration::from_secs(3),
+            "a MSFT tick within 3 s of following",
+            "return (dealz.ticks.MSFT || 0) >= 1 && /[0-9]/.test(document.querySelector('#sym-MSFT .price').textContent)",
+        )
+        .await;
+        wait_for(
+            &page,
+            LONG,
+            "more MSFT ticks",
+            "return (dealz.ticks.MSFT || 0) >= 4",
+        )
+        .await;
+        let unfollowed = js(&page, "return Object.keys(dealz.ticks)").await;
+        assert_eq!(unfollowed, json!(["MSFT"]), "only followed symbols tick");
+
+        click(&page, "#sym-MSFT .forget").await;
+        wait_for(
+            &page,
+            LONG,
+            "the MSFT card goes",
+            "return document.getElementById('sym-MSFT') === null",
+        )
+        .await;
+        // Every MSFT tick the host sent came before the change that removed
+        // the card; from here on the count must stand still, while AAPL
+        // (followed now) proves that ticks still flow.
+        let msft = js(&page, "return dealz.ticks.MSFT").await;
+        type_into(&page, "#follow-input", "AAPL").await;
+        click(&page, "#follow-button").await;
+        wait_for(
+            &page,
+            LONG,
+            "AAPL ticks",
+            "return (dealz.ticks.AAPL || 0) >= 5",
+        )
+        .await;
+        assert_eq!(js(&page, "return dealz.ticks.MSFT").await, msft);
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn chat_posts_go_both_ways_between_the_page_and_pyzmq() {
+    browser_test(|| async {
+        let desk = start_desk("deskuser", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        wait_for(
+            &page,
+            LONG,
+            "the desk is live in the chat",
+            "return [...document.querySelectorAll('#users li')].some(li => li.dataset.handle === 'deskuser')",
+        )
+        .await;
+
+        // pyzmq → page.
+        let mut cmd = python("demo_dealz_chat.py");
+        cmd.args([
+            "post",
+            &desk.chatz_router,
+            "pyposter",
+            "hello from python ∞ é",
+        ]);
+        let mut poster = Proc::spawn("python post", cmd);
+        poster.expect_out(LONG, |l| l == "posted");
+        chat_shows(&page, "hello from python ∞ é").await;
+
+        // page → pyzmq subscriber of the feed.
+        let mut cmd = python("demo_dealz_chat.py");
+        cmd.args(["listen", &desk.chatz_router, &desk.chatz_feed, "pylistener"]);
+        let mut listener = Proc::spawn("python listen", cmd);
+        listener.expect_out(LONG, |l| l == "ready");
+        type_into(&page, "#chat-input", "hello from the page").await;
+        click(&page, "#chat-send").await;
+        listener.expect_out(LONG, |l| l == "deskuser: hello from the page");
+        chat_shows(&page, "hello from the page").await;
+        screenshot(&page, "dealz-chat.png").await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn two_pages_at_once_both_see_a_chat_post() {
+    browser_test(|| async {
+        let desk = start_desk("shared", &[]);
+        let mut driver = Driver::start();
+        let first = driver.browser().await;
+        let second = driver.browser().await;
+        open(&first, &desk.url).await;
+        open(&second, &desk.url).await;
+        wait_for(
+            &first,
+            LONG,
+            "the chat links up",
+            "return document.getElementById('link-chatz').dataset.up === 'true'",
+        )
+        .await;
+        type_into(&first, "#chat-input", "seen by everyone").await;
+        click(&first, "#chat-send").await;
+        chat_shows(&first, "seen by everyone").await;
+        chat_shows(&second, "seen by everyone").await;
+        first.close().await.unwrap();
+        second.close().await.unwrap();
+    });
+}
+
+/// A deterministic batch: `count` orders over the talk's symbols, and the
+/// value they come to (`action × price × 100`, summed in whole cents).
+fn batch(count: usize) -> (String, String) {
+    let symbols = ["MSFT", "AAPL", "GOOG", "YHOO", "BBRY"];
+    let mut seed: u64 = 0x2014_0613;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        seed >> 33
+    };
+    let (mut list, mut cents_total) = (String::new(), 0i64);
+    for _ in 0..count {
+        let symbol = symbols[(next() % 5) as usize];
+        let action: i64 = if next() % 2 == 0 { 1 } else { -1 };
+        let cents = 100 + (next() % 60_000) as i64;
+        list.push_str(&format!(
+            "{symbol} {action} {}.{:02}\n",
+            cents / 100,
+            cents % 100
+        ));
+        cents_total += action * cents;
+    }
+    // action × price × 100 = action × cents.
+    (list, format!("{:+.3}", cents_total as f64))
+}
+
+#[test]
+fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
+    browser_test(|| async {
+        let desk = start_desk("valuer", &["--workers", "3"]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        let (list, expected) = batch(10_000);
+        page.execute(
+            "const t = document.getElementById('val-list'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+            vec![json!(list)],
+        )
+        .await
+        .expect("pasting the orders");
+        click(&page, "#val-run-list").await;
+        let phase = wait_for(
+            &page,
+            Duration::from_secs(120),
+            "the batch ends",
+            "const p = document.getElementById('val-phase').textContent; return (p === 'done' || p === 'failed') && p",
+        )
+        .await;
+        let note = js(
+            &page,
+            "return document.getElementById('val-note').textContent",
+        )
+        .await;
+        assert_eq!(phase, json!("done"), "{note}");
+        let shown = js(
+            &page,
+            "return document.getElementById('val-result').textContent",
+        )
+        .await;
+        assert_eq!(shown, json!(expected));
+        let done = js(
+            &page,
+            "return document.getElementById('val-done').textContent",
+        )
+        .await;
+        assert_eq!(done, json!("10,000 / 10,000"));
+        let elapsed = js(
+            &page,
+            "return document.getElementById('val-elapsed').textContent",
+        )
+        .await;
+        assert!(
+            elapsed.as_str().is_some_and(|e| e.ends_with(" ms")),
+            "{elapsed}"
+        );
+        screenshot(&page, "dealz-valuation.png").await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn diagnostics_show_the_tickz_socket_connect_and_disconnect_and_the_panel_recovers() {
+    browser_test(|| async {
+        let mut desk = start_desk("watcher", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &format!("{}?follow=YHOO", desk.url)).await;
+        let event = |kind: &str| {
+            format!("return document.querySelectorAll('#diag-events li[data-socket=\"tickz\"][data-event=\"{kind}\"]').length")
+        };
+        wait_for(
+            &page,
+            LONG,
+            "a Connected event for tickz",
+            &event("Connected"),
+        )
+        .await;
+        wait_for(
+            &page,
+            LONG,
+            "the ticker shows live",
+            "return document.getElementById('link-tickz').dataset.up === 'true'",
+        )
+        .await;
+
+        drop(desk.tickz.take()); // kills the tickz server
+        wait_for(
+            &page,
+            LONG,
+            "a Disconnected event for tickz",
+            &event("Disconnected"),
+        )
+        .await;
+        wait_for(&page, LONG, "the ticker shows disconnected", "return document.getElementById('link-tickz').dataset.up === 'false' && document.getElementById('ticker-status').textContent.startsWith('disconnected')").await;
+        let state = js(&page, "return document.querySelector('#diag-sockets tr[data-socket=\"tickz\"]').dataset.state").await;
+        assert_eq!(state, json!("down"));
+        screenshot(&page, "dealz-disconnected.png").await;
+
+        // The server comes back on the same port: so does the desk.
+        let ticks = js(&page, "return dealz.ticks.YHOO || 0").await;
+        let (server, _) = tickz_server(&desk.tickz_endpoint, 500);
+        desk.tickz = Some(server);
+        wait_for(
+            &page,
+            LONG,
+            "the ticker recovers",
+            "return document.getElementById('link-tickz').dataset.up === 'true'",
+        )
+        .await;
+        wait_for(
+            &page,
+            LONG,
+            "YHOO ticks again",
+            &format!("return (dealz.ticks.YHOO || 0) > {ticks}"),
+        )
+        .await;
+        assert!(js(&page, &event("Connected")).await.as_u64() >= Some(2));
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn bad_websocket_input_gets_an_error_to_that_browser_only() {
+    browser_test(|| async {
+        let desk = start_desk("strict", &[]);
+        let mut driver = Driver::start();
+        let sender = driver.browser().await;
+        let bystander = driver.browser().await;
+        open(&sender, &desk.url).await;
+        open(&bystander, &desk.url).await;
+        let bad = [
+            "this is not JSON",
+            r#"{"type":"launch","missiles":true}"#,
+            r#"{"type":"follow","symbol":"not a symbol!"}"#,
+            r#"{"type":"forget","symbol":"ZZZZ"}"#,
+            r#"{"type":"post","text":"   "}"#,
+            r#"{"type":"run","orders":0}"#,
+            r#"{"type":"run","list":"MSFT 7 41.78"}"#,
+            r#"{"type":"follow"}"#,
+        ];
+        for text in bad {
+            let sent = sender
+                .execute("return dealz.sendRaw(arguments[0])", vec![json!(text)])
+                .await
+                .unwrap();
+            assert_eq!(sent, json!(true));
+        }
+        let errors = wait_for(
+            &sender,
+            LONG,
+            "an error for each bad request",
+            &format!(
+                "return dealz.errors.length >= {} && dealz.errors",
+                bad.len()
+            ),
+        )
+        .await;
+        assert_eq!(
+            errors.as_array().map(Vec::len),
+            Some(bad.len()),
+            "{errors:#}"
+        );
+        let toast = js(&sender, "return document.getElementById('toast').hidden").await;
+        assert_eq!(toast, json!(false), "the error is shown");
+        // The host is still there for both: a post after the bad input
+        // reaches the bystander, which saw none of the errors.
+        type_into(&sender, "#chat-input", "still standing").await;
+        click(&sender, "#chat-send").await;
+        chat_shows(&bystander, "still standing").await;
+        assert_eq!(js(&bystander, "return dealz.errors").await, json!([]));
+        assert_eq!(js(&sender, "return dealz.connected").await, json!(true));
+        sender.close().await.unwrap();
+        bystander.close().await.unwrap();
+    });
+}
+
+#[test]
+fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
+    browser_test(|| async {
+        let mut desk = start_desk("leaver", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        // A worker's view of the control PUB: it must hear batch.leave.
+        let mut cmd = python("demo_dealz_leave.py");
+        cmd.arg(&desk.control_endpoint);
+        let mut worker = Proc::spawn("python leave", cmd);
+        worker.expect_out(LONG, |l| l == "subscribed");
+        // Its subscription travels right after the handshake the monitor sees.
+        wait_for(
+            &page,
+            LONG,
+            "the subscriber's handshake on the control socket",
+            "return document.querySelectorAll('#diag-events li[data-socket=\"valuz control\"][data-event=\"HandshakeSucceeded\"]').length",
+        )
+        .await;
+
+        let interrupted = Instant::now();
+        // SAFETY: kill(2) with a pid of our own child and SIGINT has no
+        // memory effects in this process.
+        let rc = unsafe { libc::kill(desk.host.pid() as libc::pid_t, libc::SIGINT) };
+        assert_eq!(rc, 0, "sending SIGINT");
+        let status = desk.host.wait(Duration::from_secs(10));
+        let took = interrupted.elapsed();
+        assert!(status.success(), "{status:?}");
+        assert!(took < Duration::from_secs(2), "exited after {took:?}");
+        worker.expect_out(LONG, |l| l == "got batch.leave");
+        let codes = wait_for(
+            &page,
+            LONG,
+            "the page saw the close frame",
+            "return dealz.closeCodes.length > 0 && dealz.closeCodes",
+        )
+        .await;
+        assert_eq!(codes[0], json!(1001), "a close frame, going away");
+        page.close().await.unwrap();
+    });
+}
