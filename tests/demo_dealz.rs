@@ -63,8 +63,8 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// A tickz server (ticks every `interval_ms`) on a loopback port of its choice.
-fn tickz_server(bind: &str, interval_ms: u64) -> (Proc, String) {
+/// A tickz server (ticks every `interval_ms`) at `bind`, with `extra` options.
+fn tickz_server(bind: &str, interval_ms: u64, extra: &[String]) -> (Proc, String) {
     let mut cmd = Command::new(example("tickz"));
     cmd.args([
         "server",
@@ -73,13 +73,14 @@ fn tickz_server(bind: &str, interval_ms: u64) -> (Proc, String) {
         "--interval",
         &interval_ms.to_string(),
     ]);
+    cmd.args(extra);
     let mut server = Proc::spawn("tickz server", cmd);
     let endpoint = server.endpoints_on_err("publishing on").remove(0);
     (server, endpoint)
 }
 
-/// A chatz server: (process, router endpoint, feed endpoint).
-fn chatz_server() -> (Proc, String, String) {
+/// A chatz server with `extra` options: (process, router endpoint, feed endpoint).
+fn chatz_server(extra: &[String]) -> (Proc, String, String) {
     let mut cmd = Command::new(example("chatz"));
     cmd.args([
         "server",
@@ -88,6 +89,7 @@ fn chatz_server() -> (Proc, String, String) {
         "--publish",
         "tcp://127.0.0.1:*",
     ]);
+    cmd.args(extra);
     let mut server = Proc::spawn("chatz server", cmd);
     let mut endpoints = server.endpoints_on_err("requests on");
     assert_eq!(endpoints.len(), 2, "{endpoints:?}");
@@ -108,11 +110,21 @@ struct Desk {
 }
 
 fn start_desk(handle: &str, extra: &[&str]) -> Desk {
-    let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500);
-    let (chatz, chatz_router, chatz_feed) = chatz_server();
+    start_desk_with(example("dealz"), handle, extra, &[])
+}
+
+/// A desk running `program` (dealz, or a copy), whose servers get `server_extra`.
+fn start_desk_with(
+    program: PathBuf,
+    handle: &str,
+    extra: &[&str],
+    server_extra: &[String],
+) -> Desk {
+    let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500, server_extra);
+    let (chatz, chatz_router, chatz_feed) = chatz_server(server_extra);
     // The workers the host spawns are the valuz example next to it.
     example("valuz");
-    let mut cmd = Command::new(example("dealz"));
+    let mut cmd = Command::new(program);
     cmd.args([
         "--handle",
         handle,
@@ -279,7 +291,11 @@ fn the_page_loads_with_its_four_panels() {
         let desk = start_desk("loader", &[]);
         let mut driver = Driver::start();
         let page = driver.browser().await;
-        open(&page, &format!("{}?follow=MSFT,AAPL,GOOG", desk.url)).await;
+        open(
+            &page,
+            &format!("{}?follow=MSFT,AAPL,GOOG,YHOO,BBRY", desk.url),
+        )
+        .await;
         assert!(page.title().await.unwrap().contains("dealz"));
         let titles = js(
             &page,
@@ -306,9 +322,14 @@ fn the_page_loads_with_its_four_panels() {
         assert_eq!(handle, json!("loader"));
         // The desk at work, for the README: a chat line and a random batch
         // over the followed symbols at their last prices.
-        type_into(&page, "#chat-input", "morning all: pricing the book now").await;
-        click(&page, "#chat-send").await;
-        chat_shows(&page, "morning all: pricing the book now").await;
+        for line in [
+            "morning all",
+            "pricing the book now: 20k orders on 3 workers",
+        ] {
+            type_into(&page, "#chat-input", line).await;
+            click(&page, "#chat-send").await;
+            chat_shows(&page, line).await;
+        }
         type_into(&page, "#val-count", "20000").await;
         click(&page, "#val-run-random").await;
         let phase = wait_for(
@@ -493,6 +514,49 @@ fn batch(count: usize) -> (String, String) {
     (list, format!("{:+.3}", cents_total as f64))
 }
 
+/// Pastes `count` orders, runs them, and checks the result shown is what
+/// the orders give.
+async fn run_pasted_batch(page: &Client, count: usize) {
+    let (list, expected) = batch(count);
+    page.execute(
+        "const t = document.getElementById('val-list'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+        vec![json!(list)],
+    )
+    .await
+    .expect("pasting the orders");
+    click(page, "#val-run-list").await;
+    let phase = wait_for(
+        page,
+        Duration::from_secs(120),
+        "the batch ends",
+        "const p = document.getElementById('val-phase').textContent; return (p === 'done' || p === 'failed') && p",
+    )
+    .await;
+    let note = js(
+        page,
+        "return document.getElementById('val-note').textContent",
+    )
+    .await;
+    assert_eq!(phase, json!("done"), "{note}");
+    let shown = js(
+        page,
+        "return document.getElementById('val-result').textContent",
+    )
+    .await;
+    assert_eq!(shown, json!(expected));
+    let done = js(
+        page,
+        "return document.getElementById('val-done').textContent",
+    )
+    .await;
+    let count = count.to_string();
+    assert!(
+        done.as_str()
+            .is_some_and(|d| d.replace(',', "") == format!("{count} / {count}")),
+        "{done}"
+    );
+}
+
 #[test]
 fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
     browser_test(|| async {
@@ -500,33 +564,18 @@ fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
         let mut driver = Driver::start();
         let page = driver.browser().await;
         open(&page, &desk.url).await;
-        let (list, expected) = batch(10_000);
-        page.execute(
-            "const t = document.getElementById('val-list'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
-            vec![json!(list)],
-        )
-        .await
-        .expect("pasting the orders");
-        click(&page, "#val-run-list").await;
-        let phase = wait_for(
+        run_pasted_batch(&page, 10_000).await;
+        let program = js(
             &page,
-            Duration::from_secs(120),
-            "the batch ends",
-            "const p = document.getElementById('val-phase').textContent; return (p === 'done' || p === 'failed') && p",
+            "return document.getElementById('val-workers').textContent",
         )
         .await;
-        let note = js(
-            &page,
-            "return document.getElementById('val-note').textContent",
-        )
-        .await;
-        assert_eq!(phase, json!("done"), "{note}");
-        let shown = js(
-            &page,
-            "return document.getElementById('val-result').textContent",
-        )
-        .await;
-        assert_eq!(shown, json!(expected));
+        assert!(
+            program
+                .as_str()
+                .is_some_and(|p| p.starts_with("3 worker(s)") && p.ends_with("valuz worker")),
+            "{program}"
+        );
         let done = js(
             &page,
             "return document.getElementById('val-done').textContent",
@@ -543,6 +592,88 @@ fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
             "{elapsed}"
         );
         screenshot(&page, "dealz-valuation.png").await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn python_workers_take_the_batch_with_worker_cmd() {
+    browser_test(|| async {
+        let python_worker = python("demo_valuz_worker.py");
+        let mut command = vec![python_worker.get_program().to_string_lossy().into_owned()];
+        command.extend(
+            python_worker
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned()),
+        );
+        let command = command.join(" ");
+        let desk = start_desk("pyvaluer", &["--workers", "2", "--worker-cmd", &command]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        run_pasted_batch(&page, 500).await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn without_valuz_next_to_it_the_desk_runs_its_own_copy_of_the_worker() {
+    browser_test(|| async {
+        let alone = tempfile::tempdir().unwrap();
+        let copy = alone.path().join("dealz");
+        std::fs::copy(example("dealz"), &copy).expect("copying dealz");
+        let desk = start_desk_with(copy, "loner", &["--workers", "2"], &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        let program = js(
+            &page,
+            "return document.getElementById('val-workers').textContent",
+        )
+        .await;
+        assert!(
+            program
+                .as_str()
+                .is_some_and(|p| p.ends_with("--valuz-worker")),
+            "{program}"
+        );
+        run_pasted_batch(&page, 300).await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn over_curve_the_desk_reaches_both_servers_with_one_server_key() {
+    browser_test(|| async {
+        let keys = tempfile::tempdir().unwrap();
+        demo_support::make_keys("tickz", keys.path(), "server");
+        let secret = keys.path().join("server.key_secret");
+        let public = keys.path().join("server.key");
+        let server_extra = vec!["--curve-secret".to_owned(), secret.display().to_string()];
+        let public = public.display().to_string();
+        let desk = start_desk_with(
+            example("dealz"),
+            "curvy",
+            &["--curve-server-key", &public],
+            &server_extra,
+        );
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &format!("{}?follow=GOOG", desk.url)).await;
+        wait_for(
+            &page,
+            LONG,
+            "GOOG ticks over CURVE",
+            "return (dealz.ticks.GOOG || 0) >= 2",
+        )
+        .await;
+        wait_for(
+            &page,
+            LONG,
+            "the chat links up over CURVE",
+            "return document.getElementById('link-chatz').dataset.up === 'true'",
+        )
+        .await;
         page.close().await.unwrap();
     });
 }
@@ -587,7 +718,7 @@ fn diagnostics_show_the_tickz_socket_connect_and_disconnect_and_the_panel_recove
 
         // The server comes back on the same port: so does the desk.
         let ticks = js(&page, "return dealz.ticks.YHOO || 0").await;
-        let (server, _) = tickz_server(&desk.tickz_endpoint, 500);
+        let (server, _) = tickz_server(&desk.tickz_endpoint, 500, &[]);
         desk.tickz = Some(server);
         wait_for(
             &page,

@@ -69,6 +69,21 @@ pub struct Chat {
     pub lines: VecDeque<ChatLine>,
 }
 
+/// A finished batch, for the panel's list of recent runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRecord {
+    pub time: f64,
+    pub orders: u64,
+    pub workers: u64,
+    pub elapsed_ms: u64,
+    pub result: String,
+    /// Whether the result is the one the host expected.
+    pub matches: bool,
+}
+
+/// Finished batches the panel lists.
+pub const BATCH_RECORDS: usize = 5;
+
 /// The Valuation panel.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Valuation {
@@ -90,6 +105,8 @@ pub struct Valuation {
     pub error: Option<String>,
     /// What a batch runs on (for the panel).
     pub worker_program: String,
+    /// The last few finished batches, newest last.
+    pub history: VecDeque<BatchRecord>,
 }
 
 /// One socket's line in the Diagnostics panel.

@@ -3,7 +3,7 @@
 //! in the page, and spawns the worker processes that value them.
 
 use super::diagnostics;
-use super::state::Desk;
+use super::state::{self, BatchRecord, Desk, BATCH_RECORDS};
 use super::valuz::proto::{self, Action, Sum};
 use rand::Rng;
 use std::path::PathBuf;
@@ -458,12 +458,25 @@ impl Valuation {
         sender.abort();
         let (sum, bad_values) = outcome?;
         let elapsed = started.elapsed();
+        let workers = self.workers;
         self.desk.valuation(|v| {
+            let result = proto::format_result(sum);
             v.phase = "done".to_owned();
             v.done = total;
             v.elapsed_ms = elapsed.as_millis() as u64;
-            v.result = Some(proto::format_result(sum));
             v.bad_values = bad_values;
+            if v.history.len() == BATCH_RECORDS {
+                v.history.pop_front();
+            }
+            v.history.push_back(BatchRecord {
+                time: state::now(),
+                orders: total,
+                workers,
+                elapsed_ms: v.elapsed_ms,
+                matches: bad_values == 0 && v.expected.as_ref() == Some(&result),
+                result: result.clone(),
+            });
+            v.result = Some(result);
         });
         eprintln!(
             "dealz valuation: {total} orders on {} worker(s) in {} ms: {}",

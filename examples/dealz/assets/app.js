@@ -233,7 +233,8 @@ function drawQuote(symbol) {
     move.textContent = q.previous === null ? "" : (rising ? "▲ " : "▼ ") + signed(q.price - q.previous, 2);
     move.className = "change last-move " + (rising ? "up" : "down");
     const change = q.price - q.first;
-    total.textContent = `${signed(change, 2)} (${signed((100 * change) / q.first, 2)}%) since followed`;
+    total.textContent = `${signed(change, 2)} (${signed((100 * change) / q.first, 2)}%)`;
+    total.title = "since followed";
     total.className = "change total " + (change >= 0 ? "up" : "down");
   }
   drawChart(symbol);
@@ -396,6 +397,22 @@ function drawValuation() {
     if (!ok) note.className = "val-note bad";
   } else {
     note.textContent = "";
+  }
+  const runs = $("val-runs");
+  if (v.history.length) {
+    runs.replaceChildren();
+    for (const r of [...v.history].reverse()) {
+      const tr = el("tr");
+      const result = el("td", (r.result.startsWith("-") ? "down " : "up ") + (r.matches ? "ok" : "bad"), r.result);
+      tr.append(
+        el("td", "", hms(r.time)),
+        el("td", "", r.orders.toLocaleString("en-US")),
+        el("td", "", String(r.workers)),
+        el("td", "", `${r.elapsed_ms} ms`),
+        result
+      );
+      runs.append(tr);
+    }
   }
   let valuzUp = true;
   for (const [name, s] of Object.entries(state.diagnostics.sockets)) {
