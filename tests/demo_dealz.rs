@@ -487,6 +487,62 @@ fn two_pages_at_once_both_see_a_chat_post() {
     });
 }
 
+#[test]
+fn a_page_that_comes_back_gets_the_current_state() {
+    browser_test(|| async {
+        let desk = start_desk("steady", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        wait_for(
+            &page,
+            LONG,
+            "the chat links up",
+            "return document.getElementById('link-chatz').dataset.up === 'true'",
+        )
+        .await;
+        type_into(&page, "#chat-input", "said before the reload").await;
+        click(&page, "#chat-send").await;
+        chat_shows(&page, "said before the reload").await;
+        type_into(&page, "#follow-input", "BBRY").await;
+        click(&page, "#follow-button").await;
+        wait_for(
+            &page,
+            LONG,
+            "BBRY ticks",
+            "return (dealz.ticks.BBRY || 0) >= 2",
+        )
+        .await;
+
+        // A new connection (no ?follow=) starts from the host's state.
+        page.refresh().await.expect("reloading the page");
+        wait_for(
+            &page,
+            LONG,
+            "the page reconnects",
+            "return dealz.connected && document.getElementById('handle').textContent === 'steady'",
+        )
+        .await;
+        chat_shows(&page, "said before the reload").await;
+        let price = js(
+            &page,
+            "return document.querySelector('#sym-BBRY .price').textContent",
+        )
+        .await;
+        assert!(
+            price.as_str().is_some_and(|p| p.parse::<f64>().is_ok()),
+            "BBRY's last price: {price}"
+        );
+        let points = js(
+            &page,
+            "return document.querySelectorAll('#cards .card').length",
+        )
+        .await;
+        assert_eq!(points, json!(1));
+        page.close().await.unwrap();
+    });
+}
+
 /// A deterministic batch: `count` orders over the talk's symbols, and the
 /// value they come to (`action × price × 100`, summed in whole cents).
 fn batch(count: usize) -> (String, String) {

@@ -443,12 +443,13 @@ function drawSockets() {
     tr.dataset.state = s.state;
     const counts = el("td", "counts");
     for (const [kind, n] of Object.entries(s.counts)) {
-      const c = el("span", "count");
+      const c = el("span", "count " + eventClass(kind));
       c.dataset.event = kind;
-      c.append(kind + " ", el("b", "", String(n)));
+      c.title = `${kind}: ${n}`;
+      c.append(SHORT_KINDS[kind] || kind, el("b", "", String(n)));
       counts.append(c);
     }
-    const ep = el("td", "ep", s.endpoint);
+    const ep = el("td", "ep", s.endpoint.replace(/^tcp:\/\//, ""));
     ep.title = s.endpoint;
     tr.append(el("td", "", s.name), ep, el("td", "", ""), counts);
     tr.children[2].append(el("span", "state " + s.state, s.state));
@@ -456,6 +457,25 @@ function drawSockets() {
   }
   if (state.valuation) drawValuation();
 }
+
+// Compact labels for the per-socket counts (the full name is the tooltip).
+const SHORT_KINDS = {
+  Connected: "conn",
+  ConnectDelayed: "delayed",
+  ConnectRetried: "retry",
+  Listening: "listen",
+  BindFailed: "bind fail",
+  Accepted: "accept",
+  AcceptFailed: "accept fail",
+  Closed: "closed",
+  CloseFailed: "close fail",
+  Disconnected: "disc",
+  MonitorStopped: "stopped",
+  HandshakeSucceeded: "hs ok",
+  HandshakeFailedNoDetail: "hs fail",
+  HandshakeFailedProtocol: "hs proto",
+  HandshakeFailedAuth: "hs auth",
+};
 
 function eventClass(kind) {
   if (/^(HandshakeSucceeded|Connected|Listening|Accepted)$/.test(kind)) return "ev-good";
