@@ -79,16 +79,11 @@ fn tickz_server(bind: &str, interval_ms: u64, extra: &[String]) -> (Proc, String
     (server, endpoint)
 }
 
-/// A chatz server with `extra` options: (process, router endpoint, feed endpoint).
-fn chatz_server(extra: &[String]) -> (Proc, String, String) {
+/// A chatz server at `router` and `feed`, with `extra` options: (process,
+/// router endpoint, feed endpoint).
+fn chatz_server(router: &str, feed: &str, extra: &[String]) -> (Proc, String, String) {
     let mut cmd = Command::new(example("chatz"));
-    cmd.args([
-        "server",
-        "--router",
-        "tcp://127.0.0.1:*",
-        "--publish",
-        "tcp://127.0.0.1:*",
-    ]);
+    cmd.args(["server", "--router", router, "--publish", feed]);
     cmd.args(extra);
     let mut server = Proc::spawn("chatz server", cmd);
     let mut endpoints = server.endpoints_on_err("requests on");
@@ -103,7 +98,7 @@ struct Desk {
     url: String,
     tickz: Option<Proc>,
     tickz_endpoint: String,
-    _chatz: Proc,
+    chatz: Option<Proc>,
     chatz_router: String,
     chatz_feed: String,
     control_endpoint: String,
@@ -121,7 +116,8 @@ fn start_desk_with(
     server_extra: &[String],
 ) -> Desk {
     let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500, server_extra);
-    let (chatz, chatz_router, chatz_feed) = chatz_server(server_extra);
+    let (chatz, chatz_router, chatz_feed) =
+        chatz_server("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", server_extra);
     // The workers the host spawns are the valuz example next to it.
     example("valuz");
     let mut cmd = Command::new(program);
@@ -162,7 +158,7 @@ fn start_desk_with(
         url,
         tickz: Some(tickz),
         tickz_endpoint,
-        _chatz: chatz,
+        chatz: Some(chatz),
         chatz_router,
         chatz_feed,
         control_endpoint,
@@ -791,6 +787,50 @@ fn diagnostics_show_the_tickz_socket_connect_and_disconnect_and_the_panel_recove
         )
         .await;
         assert!(js(&page, &event("Connected")).await.as_u64() >= Some(2));
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_chatz_server_that_goes_away_shows_as_disconnected_and_the_chat_recovers() {
+    browser_test(|| async {
+        let mut desk = start_desk("patient", &[]);
+        let mut driver = Driver::start();
+        let page = driver.browser().await;
+        open(&page, &desk.url).await;
+        let linked = |up: bool| {
+            format!("return document.getElementById('link-chatz').dataset.up === '{up}'")
+        };
+        wait_for(&page, LONG, "the chat links up", &linked(true)).await;
+
+        drop(desk.chatz.take()); // kills the chatz server
+        wait_for(&page, LONG, "the chat shows disconnected", &linked(false)).await;
+        let status = js(
+            &page,
+            "return document.getElementById('chat-status').textContent",
+        )
+        .await;
+        assert!(
+            status
+                .as_str()
+                .is_some_and(|s| s.starts_with("disconnected")),
+            "{status}"
+        );
+        wait_for(
+            &page,
+            LONG,
+            "a Disconnected event for the chat's feed",
+            "return document.querySelectorAll('#diag-events li[data-socket=\"chatz feed\"][data-event=\"Disconnected\"]').length",
+        )
+        .await;
+
+        // Back on the same ports: the desk reconnects and posts again.
+        let (server, _, _) = chatz_server(&desk.chatz_router, &desk.chatz_feed, &[]);
+        desk.chatz = Some(server);
+        wait_for(&page, LONG, "the chat recovers", &linked(true)).await;
+        type_into(&page, "#chat-input", "back again").await;
+        click(&page, "#chat-send").await;
+        chat_shows(&page, "back again").await;
         page.close().await.unwrap();
     });
 }

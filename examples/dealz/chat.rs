@@ -7,6 +7,7 @@ use super::diagnostics;
 use super::state::Desk;
 use super::ticker::pace_reconnects;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -58,13 +59,18 @@ pub fn spawn(
     }
     sub.subscribe("")?;
     let sub = AsyncSocket::new(sub)?;
+    let feed_up = Arc::new(AtomicBool::new(false));
+    let on_link = {
+        let feed_up = feed_up.clone();
+        Box::new(move |up| feed_up.store(up, Ordering::Relaxed))
+    };
     diagnostics::watch(
         &desk,
         "chatz feed",
         feed,
         diagnostics::Role::Connects,
         &sub,
-        None,
+        Some(on_link),
     )?;
     sub.with_socket(|s| s.connect(feed))?;
     tokio::spawn(read_feed(sub, desk.clone()));
@@ -75,6 +81,7 @@ pub fn spawn(
         server: server.to_owned(),
         curve,
         desk,
+        feed_up,
     };
     tokio::spawn(requests.run(posts));
     Ok(())
@@ -107,9 +114,18 @@ struct Requests {
     server: String,
     curve: Option<Curve>,
     desk: Arc<Desk>,
+    /// Whether the feed's SUB is connected (from its monitor).
+    feed_up: Arc<AtomicBool>,
 }
 
 impl Requests {
+    /// Posts go out once the server answers and the feed is connected:
+    /// the server publishes each post once, and a SUB still reconnecting
+    /// (after the server came back) would miss it.
+    fn can_post(&self, online: bool) -> bool {
+        online && self.feed_up.load(Ordering::Relaxed)
+    }
+
     fn socket(&self) -> zmq::Result<AsyncSocket> {
         let req = self.ctx.socket(SocketType::Req)?;
         pace_reconnects(&req)?;
@@ -143,9 +159,7 @@ impl Requests {
                 }
             };
             loop {
-                // Posts wait for a first answer: by then the feed is
-                // connected too, so the desk sees its own post come back.
-                let post = if online {
+                let post = if self.can_post(online) {
                     outbox.front().cloned()
                 } else {
                     None
@@ -182,8 +196,8 @@ impl Requests {
                         continue 'socket;
                     }
                 }
-                // Wait for the next keep-alive, unless a post is waiting.
-                if !outbox.is_empty() {
+                // Wait for the next keep-alive, unless a post can go now.
+                if !outbox.is_empty() && self.can_post(online) {
                     continue;
                 }
                 tokio::select! {
