@@ -281,6 +281,39 @@ async fn chat_shows(page: &Client, text: &str) {
     wait_for(page, LONG, &format!("the chat shows {text:?}"), &script).await;
 }
 
+/// Processes (other than zombies) with all of `args` on their command line.
+fn processes_with_args(args: &[&str]) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let has = |arg: &&str| cmdline.split(|&b| b == 0).any(|a| a == arg.as_bytes());
+        if args.iter().all(has) && alive(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Whether `pid` is a live (not zombie) process.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit(") ").next()?.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
 #[test]
 fn the_page_loads_with_its_four_panels() {
     browser_test(|| async {
@@ -896,7 +929,14 @@ fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
         let mut desk = start_desk("leaver", &[]);
         let mut driver = Driver::start();
         let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        open(&page, &format!("{}?follow=MSFT", desk.url)).await;
+        wait_for(
+            &page,
+            LONG,
+            "a MSFT price",
+            "return (dealz.ticks.MSFT || 0) >= 1",
+        )
+        .await;
         // A worker's view of the control PUB: it must hear batch.leave.
         let mut cmd = python("demo_dealz_leave.py");
         cmd.arg(&desk.control_endpoint);
@@ -910,6 +950,19 @@ fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
             "return document.querySelectorAll('#diag-events li[data-socket=\"valuz control\"][data-event=\"HandshakeSucceeded\"]').length",
         )
         .await;
+
+        // A batch too big to finish before the Ctrl-C: its workers are busy.
+        type_into(&page, "#val-count", "1000000").await;
+        click(&page, "#val-run-random").await;
+        wait_for(
+            &page,
+            Duration::from_secs(60),
+            "the batch runs",
+            "return document.getElementById('val-phase').textContent === 'running'",
+        )
+        .await;
+        let workers = processes_with_args(&["worker", &desk.control_endpoint]);
+        assert_eq!(workers.len(), 3, "the host's worker processes");
 
         let interrupted = Instant::now();
         // SAFETY: kill(2) with a pid of our own child and SIGINT has no
@@ -929,6 +982,15 @@ fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
         )
         .await;
         assert_eq!(codes[0], json!(1001), "a close frame, going away");
+        // No worker outlives the host.
+        let deadline = Instant::now() + LONG;
+        while workers.iter().any(|pid| alive(*pid)) {
+            assert!(
+                Instant::now() < deadline,
+                "workers left behind: {workers:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         page.close().await.unwrap();
     });
 }

@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(run(cli, curve));
     // Tasks still parked on a socket are dropped here; none may hold the exit.
-    runtime.shutdown_timeout(Duration::from_millis(300));
+    runtime.shutdown_timeout(Duration::from_millis(200));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -212,7 +212,7 @@ async fn run(cli: Cli, curve: Option<chat::Curve>) -> Result<(), Failure> {
     });
     let _ = shutdown_tx.send(true);
     valuz.leave().await;
-    web::wait_closed(&desk, Duration::from_millis(800)).await;
+    web::wait_closed(&desk, Duration::from_millis(500)).await;
     let _ = ctx.shutdown();
     Ok(())
 }

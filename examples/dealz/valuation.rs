@@ -27,8 +27,9 @@ const SETTLE: Duration = Duration::from_millis(500);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 /// How often the panel's progress is refreshed.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-/// How long workers have to leave after `batch.leave` before they are killed.
-const LEAVE_GRACE: Duration = Duration::from_millis(1000);
+/// How long workers have to leave after `batch.leave` before they are
+/// killed (all of them together: the host's exit is bounded).
+const LEAVE_GRACE: Duration = Duration::from_millis(700);
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -367,8 +368,12 @@ impl Valuation {
             eprintln!("dealz valuation: cannot send {}: {e}", proto::LEAVE);
         }
         let children: Vec<Child> = std::mem::take(&mut *self.lock_children());
+        let deadline = Instant::now() + LEAVE_GRACE;
         for mut child in children {
-            if timeout(LEAVE_GRACE, child.wait()).await.is_err() {
+            if tokio::time::timeout_at(deadline, child.wait())
+                .await
+                .is_err()
+            {
                 let _ = child.kill().await;
             }
         }
