@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 
 /// Price points kept per symbol for its chart.
 pub const HISTORY: usize = 240;
@@ -196,6 +196,8 @@ impl Update<'_> {
 pub struct Desk {
     state: Mutex<Snapshot>,
     updates: broadcast::Sender<Arc<str>>,
+    /// Woken whenever a browser's session ends.
+    session_ended: Notify,
 }
 
 impl Desk {
@@ -225,6 +227,7 @@ impl Desk {
                 },
             }),
             updates: broadcast::channel(BROADCAST_DEPTH).0,
+            session_ended: Notify::new(),
         }
     }
 
@@ -248,6 +251,25 @@ impl Desk {
     /// How many browsers are subscribed.
     pub fn browsers(&self) -> usize {
         self.updates.receiver_count()
+    }
+
+    /// A browser's session has ended (its receiver is dropped).
+    pub fn end_session(&self) {
+        self.session_ended.notify_waiters();
+    }
+
+    /// Waits until no browser is subscribed, or `deadline`.
+    pub async fn all_sessions_ended(&self, deadline: tokio::time::Instant) {
+        loop {
+            // Made before the check, so an end between the two is not missed.
+            let ended = self.session_ended.notified();
+            if self.browsers() == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// The last price of each followed symbol that has one.

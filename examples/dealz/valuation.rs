@@ -332,8 +332,9 @@ impl Valuation {
         }))
     }
 
-    /// Starts pricing `orders` on the workers; refused while a batch runs.
-    pub fn start(self: &Arc<Self>, orders: Vec<Order>) -> Result<(), String> {
+    /// Starts pricing `orders` (which should come to `expected`) on the
+    /// workers; refused while a batch runs.
+    pub fn start(self: &Arc<Self>, orders: Vec<Order>, expected: f64) -> Result<(), String> {
         if self
             .busy
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -343,7 +344,7 @@ impl Valuation {
         }
         let me = self.clone();
         tokio::spawn(async move {
-            let outcome = me.run(orders).await;
+            let outcome = me.run(orders, expected).await;
             me.dismiss_workers().await;
             if let Err(e) = outcome {
                 let error = e.to_string();
@@ -413,9 +414,9 @@ impl Valuation {
             })
     }
 
-    async fn run(&self, orders: Vec<Order>) -> Result<(), Failure> {
+    async fn run(&self, orders: Vec<Order>, expected: f64) -> Result<(), Failure> {
         let total = orders.len() as u64;
-        let expected = proto::format_result(expected(&orders));
+        let expected = proto::format_result(expected);
         // Values of an earlier, abandoned batch must not count in this one.
         while self.values.with_socket(|s| s.try_recv())?.is_some() {}
         self.desk.valuation(|v| {

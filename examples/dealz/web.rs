@@ -100,7 +100,11 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 async fn upgrade(ws: WebSocketUpgrade, State(app): State<App>) -> Response {
     ws.max_message_size(MAX_REQUEST_BYTES)
-        .on_upgrade(move |socket| session(socket, app))
+        .on_upgrade(move |socket| async move {
+            session(socket, &app).await;
+            // The session's receiver is gone by now: the browser count is right.
+            app.desk.end_session();
+        })
 }
 
 fn text(json: &str) -> Message {
@@ -108,7 +112,7 @@ fn text(json: &str) -> Message {
 }
 
 /// One browser: the snapshot, then every change, and its requests.
-async fn session(mut socket: WebSocket, app: App) {
+async fn session(mut socket: WebSocket, app: &App) {
     let (snapshot, mut updates) = app.desk.subscribe();
     if socket.send(text(&snapshot)).await.is_err() {
         return;
@@ -202,7 +206,11 @@ impl App {
                     .map_err(|_| "the chat has stopped".to_owned())
             }
             Request::Run { orders, list } => {
-                let orders = match (orders, list) {
+                let prices = self.desk.last_prices();
+                // A million orders take a while to make and check: not on
+                // the threads that serve the sockets.
+                let compose = move || {
+                    match (orders, list) {
                     (Some(count), None) => {
                         if !(1..=valuation::MAX_ORDERS).contains(&count) {
                             return Err(format!(
@@ -210,21 +218,26 @@ impl App {
                                 valuation::MAX_ORDERS
                             ));
                         }
-                        let prices = self.desk.last_prices();
                         if prices.is_empty() {
                             return Err("follow a symbol and wait for its price first (or paste a list of orders)".to_owned());
                         }
-                        valuation::random_orders(count, &prices, &mut rand::rng())
+                        Ok(valuation::random_orders(count, &prices, &mut rand::rng()))
                     }
-                    (None, Some(list)) => valuation::parse_orders(&list)?,
-                    _ => {
-                        return Err(
-                            "a run takes either \"orders\" (a count) or \"list\" (pasted orders)"
-                                .to_owned(),
-                        )
-                    }
+                    (None, Some(list)) => valuation::parse_orders(&list),
+                    _ => Err(
+                        "a run takes either \"orders\" (a count) or \"list\" (pasted orders)"
+                            .to_owned(),
+                    ),
+                }
+                .map(|orders| {
+                    let expected = valuation::expected(&orders);
+                    (orders, expected)
+                })
                 };
-                self.valuation.start(orders)
+                let (orders, expected) = tokio::task::spawn_blocking(compose)
+                    .await
+                    .map_err(|e| format!("composing the batch failed: {e}"))??;
+                self.valuation.start(orders, expected)
             }
         }
     }
@@ -232,8 +245,6 @@ impl App {
 
 /// Waits until every browser's session has ended, or `limit` has passed.
 pub async fn wait_closed(desk: &Desk, limit: Duration) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while desk.browsers() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    desk.all_sessions_ended(tokio::time::Instant::now() + limit)
+        .await;
 }
