@@ -165,11 +165,20 @@ fn start_desk_with(
     }
 }
 
-/// chromedriver and its headless Chromium sessions.
+/// chromedriver and its headless Chromium sessions; dropping it kills them.
 struct Driver {
-    _process: Proc,
+    process: Proc,
     url: String,
     profiles: Vec<tempfile::TempDir>,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = self.process.pid() as libc::pid_t;
+        // SAFETY: kill(2) on the process group of our own chromedriver child
+        // (made its group's leader at spawn) has no memory effects here.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
 }
 
 impl Driver {
@@ -177,10 +186,13 @@ impl Driver {
         let port = free_port();
         let mut cmd = Command::new("chromedriver");
         cmd.arg(format!("--port={port}"));
+        // Its own process group, with the browsers it starts: a failed test
+        // (no session closed) ends them all at once, none left behind.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut process = Proc::spawn("chromedriver", cmd);
         process.expect_out(LONG, |l| l.contains("started successfully"));
         Driver {
-            _process: process,
+            process,
             url: format!("http://127.0.0.1:{port}"),
             profiles: Vec::new(),
         }
@@ -199,6 +211,7 @@ impl Driver {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--disable-dev-shm-usage".to_owned(),
+            "--disable-crash-reporter".to_owned(),
             "--window-size=1600,1000".to_owned(),
         ];
         args.push(format!("--user-data-dir={}", profile.path().display()));
