@@ -200,6 +200,7 @@ function drawTicker() {
     drawQuote(symbol);
   }
   $("cards-empty").hidden = wanted.length > 0;
+  cards.hidden = wanted.length === 0;
 }
 
 function makeCard(symbol) {
