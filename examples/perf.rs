@@ -10,6 +10,11 @@
 //! perf inproc_lat <message-size> <roundtrip-count>
 //! ```
 //!
+//! Built with `--features tokio`, the same programs on the async layer:
+//! `async_local_thr`, `async_remote_thr`, `async_local_lat`,
+//! `async_remote_lat`, `async_inproc_thr`, `async_inproc_lat` (same
+//! arguments, same output; see `common/async_perf.rs`).
+//!
 //! Run a pair side by side, e.g.
 //! `cargo run --release --example perf -- local_thr tcp://127.0.0.1:5555 64 1000000`
 //! and `... -- remote_thr tcp://127.0.0.1:5555 64 1000000`;
@@ -31,6 +36,10 @@
 //! Every other loop is the C loop call for call: `zmq_msg_recv` into one
 //! reused message and `zmq_msg_size` per message; the latency programs bounce
 //! one message with `zmq_msg_send`/`zmq_msg_recv`.
+
+#[cfg(feature = "tokio")]
+#[path = "common/async_perf.rs"]
+mod async_perf;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -74,9 +83,7 @@ fn main() -> ExitCode {
         "remote_lat" => remote_lat(rest),
         "inproc_thr" => inproc_thr(rest),
         "inproc_lat" => inproc_lat(rest),
-        _ => Err(Failure::Usage(
-            "usage: perf <local_thr|remote_thr|local_lat|remote_lat|inproc_thr|inproc_lat> <args>...",
-        )),
+        other => run_async(other, rest),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,6 +96,20 @@ fn main() -> ExitCode {
             ExitCode::from(255)
         }
     }
+}
+
+const USAGE: &str =
+    "usage: perf <local_thr|remote_thr|local_lat|remote_lat|inproc_thr|inproc_lat> <args>...";
+
+/// The async programs (`async_local_thr`...), in a build with `tokio`.
+#[cfg(feature = "tokio")]
+fn run_async(program: &str, args: &[String]) -> Outcome {
+    async_perf::run(program, args).unwrap_or(Err(Failure::Usage(USAGE)))
+}
+
+#[cfg(not(feature = "tokio"))]
+fn run_async(_program: &str, _args: &[String]) -> Outcome {
+    Err(Failure::Usage(USAGE))
 }
 
 /// C's `atoi`: leading whitespace, an optional sign, then digits; anything

@@ -24,6 +24,8 @@
 //! The wire protocol is in `docs/PROTOCOLS.md`; peers in any language that
 //! speak it can take either end.
 
+#[cfg(feature = "tokio")]
+mod async_client;
 mod client;
 #[path = "../common/clock.rs"]
 mod clock;
@@ -90,6 +92,10 @@ enum Command {
         /// Post each line of stdin; print each post as `HANDLE: MESSAGE`.
         #[arg(long)]
         plain: bool,
+        /// Run the async (tokio) client, line-oriented like --plain
+        /// (a build with `--features tokio`).
+        #[arg(long = "async")]
+        run_async: bool,
         #[command(flatten)]
         curve: curve::ClientArgs,
     },
@@ -117,6 +123,7 @@ fn main() -> ExitCode {
             server,
             feed,
             plain,
+            run_async,
             curve,
         } => {
             if let Err(why) = proto::check_handle(&handle) {
@@ -137,6 +144,12 @@ fn main() -> ExitCode {
                     own.public
                 );
             }
+            if run_async {
+                #[cfg(feature = "tokio")]
+                return report(async_client::main(&handle, &server, &feed, curve));
+                #[cfg(not(feature = "tokio"))]
+                return report(Err("--async needs a build with `--features tokio`".into()));
+            }
             let ctx = zmq::Context::new();
             match ChatClient::connect_curve(&ctx, &handle, &server, &feed, curve) {
                 Err(e) => Err(e.into()),
@@ -151,6 +164,10 @@ fn main() -> ExitCode {
             }
         }
     };
+    report(result)
+}
+
+fn report(result: Outcome) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
