@@ -1,6 +1,6 @@
 //! Errors: an errno from libzmq plus what was being done when it happened.
 
-use std::ffi::CStr;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The result type of every fallible call in this crate.
@@ -22,7 +22,9 @@ pub enum ErrorKind {
     /// The socket is not in a state that allows this operation, e.g. a REQ
     /// socket that sends twice without receiving (`EFSM`).
     InvalidState,
-    /// A blocking call was interrupted by a signal (`EINTR`).
+    /// A call was interrupted by a signal (`EINTR`). Blocking sends and
+    /// receives retry on their own (within their timeout) and never return
+    /// it; see the socket docs on signals for Ctrl-C.
     Interrupted,
     /// The endpoint is already bound by someone (`EADDRINUSE`).
     AddressInUse,
@@ -162,15 +164,31 @@ impl Error {
         std::str::from_utf8(&self.detail[..usize::from(self.detail_len)]).ok()
     }
 
-    /// libzmq's own description of the errno (`zmq_strerror`).
-    pub fn message(&self) -> &'static str {
+    /// What the errno means, in the words of `strerror`/`zmq_strerror`, or
+    /// what went wrong for an error this crate raised itself (no errno).
+    ///
+    /// The text is the crate's own: a static table for the errnos libzmq and
+    /// the socket calls report, and `"errno N"` for any other. It is never
+    /// borrowed from `zmq_strerror`, whose text for an unknown errno lives in
+    /// a thread-local buffer that the next call overwrites or frees.
+    pub fn message(&self) -> Cow<'static, str> {
         if self.kind == ErrorKind::InvalidUtf8 {
-            return "invalid UTF-8";
+            return Cow::Borrowed("invalid UTF-8");
         }
-        // SAFETY: zmq_strerror returns a pointer to a static, NUL-terminated
-        // string for any errno value (strerror's table or libzmq's own).
-        let text = unsafe { CStr::from_ptr(zmq_sys::zmq_strerror(self.errno)) };
-        text.to_str().unwrap_or("unknown error")
+        if self.errno == 0 {
+            return Cow::Borrowed(kind_text(self.kind));
+        }
+        match errno_text(self.errno) {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(format!("errno {}", self.errno)),
+        }
+    }
+
+    /// Advice for an error of `bind`, `connect`, `unbind` or `disconnect`: what
+    /// is wrong with the endpoint, in words a user can act on. `None` for
+    /// other errors. [`Display`](fmt::Display) appends it.
+    pub fn hint(&self) -> Option<&'static str> {
+        crate::endpoint_hint::hint(self.operation, self.errno, self.detail()?)
     }
 
     /// True when the context was terminated (`ETERM`).
@@ -211,6 +229,94 @@ fn kind_of(errno: i32) -> ErrorKind {
     }
 }
 
+/// The description of a crate-raised error that has no errno.
+fn kind_text(kind: ErrorKind) -> &'static str {
+    use ErrorKind::*;
+    match kind {
+        Terminated => "the context was terminated",
+        Timeout => "timed out",
+        WouldBlock => "the operation would block",
+        InvalidState => "not allowed in the socket's current state",
+        Interrupted => "interrupted by a signal",
+        AddressInUse => "address already in use",
+        AddressNotAvailable => "address not available",
+        UnsupportedTransport => "unsupported transport",
+        IncompatibleTransport => "transport not compatible with the socket type",
+        InvalidInput => "invalid input",
+        NotFound => "not found",
+        Unroutable => "no route to the peer",
+        MessageTooLarge => "message too large",
+        NotSupported => "not supported",
+        TooManySockets => "too many sockets or files open",
+        OutOfMemory => "out of memory",
+        InvalidUtf8 => "invalid UTF-8",
+        Other => "failed",
+    }
+}
+
+/// The text of the errnos libzmq, its transports and the file calls of this
+/// crate report (glibc's wording), and of libzmq's own errnos. Truly static:
+/// nothing here comes from a C buffer.
+fn errno_text(errno: i32) -> Option<&'static str> {
+    Some(match errno {
+        libc::EPERM => "Operation not permitted",
+        libc::ENOENT => "No such file or directory",
+        libc::ESRCH => "No such process",
+        libc::EINTR => "Interrupted system call",
+        libc::EIO => "Input/output error",
+        libc::ENXIO => "No such device or address",
+        libc::EBADF => "Bad file descriptor",
+        libc::EAGAIN => "Resource temporarily unavailable",
+        libc::ENOMEM => "Cannot allocate memory",
+        libc::EACCES => "Permission denied",
+        libc::EFAULT => "Bad address",
+        libc::EBUSY => "Device or resource busy",
+        libc::EEXIST => "File exists",
+        libc::ENODEV => "No such device",
+        libc::ENOTDIR => "Not a directory",
+        libc::EISDIR => "Is a directory",
+        libc::EINVAL => "Invalid argument",
+        libc::ENFILE => "Too many open files in system",
+        libc::EMFILE => "Too many open files",
+        libc::ENOSPC => "No space left on device",
+        libc::EPIPE => "Broken pipe",
+        libc::ERANGE => "Numerical result out of range",
+        libc::ENAMETOOLONG => "File name too long",
+        libc::ENOSYS => "Function not implemented",
+        libc::ENOTSOCK => "Socket operation on non-socket",
+        libc::EDESTADDRREQ => "Destination address required",
+        libc::EMSGSIZE => "Message too long",
+        libc::EPROTOTYPE => "Protocol wrong type for socket",
+        libc::ENOPROTOOPT => "Protocol not available",
+        libc::EPROTONOSUPPORT => "Protocol not supported",
+        libc::ENOTSUP => "Operation not supported",
+        libc::EAFNOSUPPORT => "Address family not supported by protocol",
+        libc::EADDRINUSE => "Address already in use",
+        libc::EADDRNOTAVAIL => "Cannot assign requested address",
+        libc::ENETDOWN => "Network is down",
+        libc::ENETUNREACH => "Network is unreachable",
+        libc::ENETRESET => "Network dropped connection on reset",
+        libc::ECONNABORTED => "Software caused connection abort",
+        libc::ECONNRESET => "Connection reset by peer",
+        libc::ENOBUFS => "No buffer space available",
+        libc::EISCONN => "Transport endpoint is already connected",
+        libc::ENOTCONN => "Transport endpoint is not connected",
+        libc::ETIMEDOUT => "Connection timed out",
+        libc::ECONNREFUSED => "Connection refused",
+        libc::EHOSTDOWN => "Host is down",
+        libc::EHOSTUNREACH => "No route to host",
+        libc::EINPROGRESS => "Operation now in progress",
+        libc::EALREADY => "Operation already in progress",
+        libc::ELOOP => "Too many levels of symbolic links",
+        libc::EROFS => "Read-only file system",
+        e if e == zmq_sys::EFSM => "Operation cannot be accomplished in current state",
+        e if e == zmq_sys::ENOCOMPATPROTO => "The protocol is not compatible with the socket type",
+        e if e == zmq_sys::ETERM => "Context was terminated",
+        e if e == zmq_sys::EMTHREAD => "No thread available",
+        _ => return None,
+    })
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.detail() {
@@ -219,6 +325,9 @@ impl fmt::Display for Error {
         }
         if self.kind == ErrorKind::Timeout {
             f.write_str(" (timed out)")?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, ": {hint}")?;
         }
         Ok(())
     }
@@ -297,6 +406,37 @@ mod tests {
         let e = Error::new(987_654, "send");
         assert_eq!(e.kind(), ErrorKind::Other);
         assert!(!e.to_string().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_errno_is_described_by_its_number() {
+        let e = Error::new(987_654, "send");
+        assert_eq!(e.message(), "errno 987654");
+        assert_eq!(e.to_string(), "send: errno 987654");
+    }
+
+    #[test]
+    fn an_error_without_errno_never_says_success() {
+        let e = Error::with_kind(ErrorKind::Other, "authenticate");
+        assert_eq!(e.errno(), 0);
+        assert!(!e.to_string().contains("Success"), "{e}");
+        assert_eq!(e.to_string(), "authenticate: failed");
+    }
+
+    #[test]
+    fn known_errnos_match_libzmq_s_own_text() {
+        for errno in [
+            libc::EINVAL,
+            libc::EADDRINUSE,
+            libc::ENODEV,
+            zmq_sys::EFSM,
+            zmq_sys::ETERM,
+        ] {
+            // SAFETY: for these known errnos zmq_strerror returns static text;
+            // this test only compares it with ours.
+            let theirs = unsafe { std::ffi::CStr::from_ptr(zmq_sys::zmq_strerror(errno)) };
+            assert_eq!(Error::new(errno, "x").message(), theirs.to_str().unwrap());
+        }
     }
 
     #[test]

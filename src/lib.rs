@@ -52,6 +52,7 @@ mod compat;
 mod context;
 #[cfg(doctest)]
 mod doctests;
+mod endpoint_hint;
 mod error;
 mod message;
 pub mod monitor;

@@ -228,9 +228,30 @@ impl Message {
         self.property("Socket-Type")
     }
 
-    /// The `Routing-Id` property: the routing id the peer announced, if any.
+    /// The routing id the sending peer announced in its handshake (its
+    /// `RoutingId` option), from the message's metadata; `None` if it set none.
+    ///
+    /// ZMTP calls this property `Routing-Id`, but libzmq 4.3.5 stores it under
+    /// its older name `Identity`; both are asked for. This is a property of the
+    /// *connection*, readable on any socket type. It is not the draft
+    /// `zmq_msg_routing_id` (the number a SERVER socket stamps on each
+    /// message), which has its own, differently named method.
+    ///
+    /// ```
+    /// let ctx = zmq::Context::new();
+    /// let router = ctx.socket(zmq::SocketType::Router)?;
+    /// router.bind("inproc://routing-id-doc")?;
+    /// let dealer = ctx.socket(zmq::SocketType::Dealer)?;
+    /// dealer.set(zmq::opt::RoutingId, "dealer-7")?;
+    /// dealer.connect("inproc://routing-id-doc")?;
+    /// dealer.send("hi")?;
+    /// let parts = router.recv_multipart()?;
+    /// assert_eq!(parts[1].routing_id(), Some(&b"dealer-7"[..]));
+    /// # Ok::<(), zmq::Error>(())
+    /// ```
     pub fn routing_id(&self) -> Option<&[u8]> {
         self.property_bytes("Routing-Id")
+            .or_else(|| self.property_bytes("Identity"))
     }
 
     /// The message data as an owned `Vec` (one copy).

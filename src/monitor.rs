@@ -651,18 +651,20 @@ impl Monitor {
 
     /// Waits up to `timeout` for the next event; `Ok(None)` if none came in
     /// time (or the stream has ended: see [`is_stopped`](Self::is_stopped)).
+    /// A timeout too large for the clock (e.g. `Duration::MAX`) waits forever.
     pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>> {
-        let deadline = Instant::now() + timeout;
+        // None: beyond what Instant can represent, i.e. forever.
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             if let Some(event) = self.try_next()? {
                 return Ok(Some(event));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if self.stopped || left.is_zero() {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if self.stopped || left.is_some_and(|l| l.is_zero()) {
                 return Ok(None);
             }
             let mut items = [PollItem::socket(&self.pair, PollEvents::POLLIN)];
-            if let Err(e) = poll(&mut items, Some(left)) {
+            if let Err(e) = poll(&mut items, left) {
                 return Err(self.note_error(e));
             }
         }

@@ -275,6 +275,17 @@ pub type Multipart = Vec<Message>;
 /// messages linger for at most its `Linger` (see
 /// [`DEFAULT_LINGER`](crate::DEFAULT_LINGER)).
 ///
+/// # Signals
+///
+/// A signal that interrupts a blocking send or receive (`EINTR`) does not
+/// end it: the call resumes, and still gives up by its original deadline
+/// (`SndTimeo`/`RcvTimeo` from when it started), so a profiler's or an
+/// interval timer's signals cannot stretch a timeout. To stop a program
+/// blocked in a call on Ctrl-C, shut its [`Context`] down from a thread that
+/// waits for the signal ([`Context::shutdown`]): every blocking call then
+/// returns [`ErrorKind::Terminated`]. `examples/ctrl_c.rs` shows how, with
+/// `sigwait` and no signal handler.
+///
 /// ```
 /// use zmq::{Context, SocketType};
 /// let ctx = Context::new();
@@ -454,8 +465,12 @@ impl Socket {
         Ok(len)
     }
 
-    /// Runs a libzmq send/recv call, retrying `EINTR`. For a blocking call
-    /// (no `DONTWAIT`), `EAGAIN` means the socket's timeout expired.
+    /// Runs a libzmq send/recv call. A non-blocking call (`DONTWAIT`) runs
+    /// once (retrying `EINTR`). A blocking call first tries without blocking,
+    /// so a call that can complete at once reads no clock; only when it must
+    /// wait does it note the time, so that a signal (`EINTR`) cannot extend
+    /// the wait beyond `RcvTimeo`/`SndTimeo` from the start of the call: libzmq
+    /// itself would restart its full timeout on every retry.
     #[inline]
     fn retry(
         &self,
@@ -464,15 +479,73 @@ impl Socket {
         mut call: impl FnMut(*mut c_void, c_int) -> c_int,
     ) -> Result<()> {
         loop {
-            if call(self.raw, flags) != -1 {
+            if call(self.raw, flags | zmq_sys::ZMQ_DONTWAIT) != -1 {
                 return Ok(());
             }
             let err = Error::last(operation);
             match err.kind() {
                 ErrorKind::Interrupted => continue,
                 ErrorKind::WouldBlock if flags & zmq_sys::ZMQ_DONTWAIT == 0 => {
-                    return Err(err.as_timeout())
+                    return self.wait_and_retry(flags, operation, call)
                 }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// The blocking half of [`retry`](Self::retry): the call had to wait.
+    #[inline(never)]
+    fn wait_and_retry(
+        &self,
+        flags: c_int,
+        operation: &'static str,
+        mut call: impl FnMut(*mut c_void, c_int) -> c_int,
+    ) -> Result<()> {
+        let started = std::time::Instant::now();
+        if call(self.raw, flags) != -1 {
+            return Ok(());
+        }
+        let err = Error::last(operation);
+        match err.kind() {
+            ErrorKind::Interrupted => {}
+            ErrorKind::WouldBlock => return Err(err.as_timeout()),
+            _ => return Err(err),
+        }
+        // Interrupted: wait for the rest of the socket's timeout only.
+        let (timeout, ready_when) = if operation == "send" {
+            (
+                self.get(crate::opt::SndTimeo)?,
+                crate::poll::PollEvents::POLLOUT,
+            )
+        } else {
+            (
+                self.get(crate::opt::RcvTimeo)?,
+                crate::poll::PollEvents::POLLIN,
+            )
+        };
+        // None: no timeout, or one beyond the clock's range: wait forever.
+        let deadline = timeout.and_then(|t| started.checked_add(t));
+        loop {
+            let flags = match deadline {
+                None => flags,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::new(libc::EAGAIN, operation).as_timeout());
+                    }
+                    let mut items = [crate::poll::PollItem::socket(self, ready_when)];
+                    crate::poll::poll(&mut items, Some(left))?;
+                    flags | zmq_sys::ZMQ_DONTWAIT
+                }
+            };
+            if call(self.raw, flags) != -1 {
+                return Ok(());
+            }
+            let err = Error::last(operation);
+            match err.kind() {
+                ErrorKind::Interrupted | ErrorKind::WouldBlock if deadline.is_some() => {}
+                ErrorKind::Interrupted => {}
+                ErrorKind::WouldBlock => return Err(err.as_timeout()),
                 _ => return Err(err),
             }
         }

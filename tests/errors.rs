@@ -193,3 +193,85 @@ fn an_empty_multipart_is_refused() {
     let err = s.send_multipart(Vec::<Vec<u8>>::new()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+/// Issue 12 item 5: a bind or connect error says what to change, and still
+/// carries the errno and the endpoint.
+#[test]
+fn endpoint_errors_explain_what_to_change() {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Pub).unwrap();
+    let cases: [(&str, bool, i32, &str); 7] = [
+        (
+            "tcp://nope:xx",
+            true,
+            libc::EINVAL,
+            "expected tcp://host:port",
+        ),
+        (
+            "tcp://nope:9999",
+            true,
+            libc::ENODEV,
+            "unknown host or interface",
+        ),
+        (
+            "nonsense",
+            true,
+            libc::EINVAL,
+            "expected transport://address",
+        ),
+        (
+            "carrier-pigeon://coop",
+            true,
+            libc::EPROTONOSUPPORT,
+            "unknown transport",
+        ),
+        (
+            "tcp://nope:xx",
+            false,
+            libc::EINVAL,
+            "expected tcp://host:port",
+        ),
+        (
+            "ipc:///no/such/dir/sock",
+            true,
+            libc::ENOENT,
+            "directory does not exist",
+        ),
+        (
+            "tcp://127.0.0.1",
+            false,
+            libc::EINVAL,
+            "expected tcp://host:port",
+        ),
+    ];
+    for (endpoint, bind, errno, words) in cases {
+        let err = if bind {
+            s.bind(endpoint)
+        } else {
+            s.connect(endpoint)
+        }
+        .unwrap_err();
+        assert_eq!(err.errno(), errno, "{endpoint}: {err}");
+        assert_eq!(err.detail(), Some(endpoint));
+        let text = err.to_string();
+        assert!(text.contains(endpoint) && text.contains(words), "{text}");
+    }
+    let taken = ctx.socket(SocketType::Pub).unwrap();
+    taken.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = taken.last_endpoint().unwrap();
+    let err = s.bind(&endpoint).unwrap_err();
+    assert_eq!(err.errno(), libc::EADDRINUSE);
+    assert!(err.to_string().contains("port in use"), "{err}");
+}
+
+/// Issue 11 item 1: an errno libc does not know is described by its number,
+/// from text that stays valid however many errors are made after it.
+#[test]
+fn unknown_errno_text_outlives_later_errors() {
+    let first = zmq::Error::new(987_654, "send");
+    let text = first.message();
+    for errno in 987_000..987_100 {
+        let _ = zmq::Error::new(errno, "send").to_string();
+    }
+    assert_eq!(text, "errno 987654");
+}

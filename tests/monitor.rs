@@ -337,3 +337,20 @@ fn a_versioned_monitor_reports_both_addresses() {
         wait_for(&mut monitor, |k| *k == EventKind::HandshakeSucceeded);
     });
 }
+
+/// Issue 11 item 2: a timeout beyond the clock's range waits as long as
+/// needed instead of panicking on `Instant + Duration` overflow.
+#[test]
+fn next_timeout_accepts_the_largest_duration() {
+    within(LONG, || {
+        let ctx = Context::new();
+        let socket = ctx.socket(SocketType::Pull).unwrap();
+        let mut monitor = socket.monitor(MonitorEvents::LISTENING).unwrap();
+        socket.bind("tcp://127.0.0.1:*").unwrap();
+        let event = monitor.next_timeout(Duration::MAX).unwrap().unwrap();
+        assert!(
+            matches!(event.kind, EventKind::Listening { .. }),
+            "{event:?}"
+        );
+    });
+}

@@ -395,3 +395,20 @@ fn draft_scatter_gather_and_client_server_work() {
     assert_eq!(server.recv().unwrap(), "to the server");
     assert!(zmq::has("draft"));
 }
+
+/// Issue 11 item 4: the routing id a DEALER announced reaches the ROUTER as
+/// message metadata (libzmq 4.3.5 names the property `Identity`).
+#[test]
+fn a_message_carries_the_routing_id_its_peer_announced() {
+    let ctx = Context::new();
+    let router = socket(&ctx, SocketType::Router);
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let dealer = socket(&ctx, SocketType::Dealer);
+    dealer.set(opt::RoutingId, "dealer-7").unwrap();
+    dealer.connect(&router.last_endpoint().unwrap()).unwrap();
+    dealer.send("hello").unwrap();
+    let parts = router.recv_multipart().unwrap();
+    assert_eq!(parts[0], "dealer-7");
+    assert_eq!(parts[1].routing_id(), Some(&b"dealer-7"[..]));
+    assert_eq!(parts[0].routing_id(), Some(&b"dealer-7"[..]));
+}
