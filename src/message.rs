@@ -235,15 +235,16 @@ impl Message {
     /// its older name `Identity`; both are asked for. This is a property of the
     /// *connection*, readable on any socket type. It is not the draft
     /// `zmq_msg_routing_id` (the number a SERVER socket stamps on each
-    /// message), which has its own, differently named method.
+    /// message), which has its own, differently named method. Over `inproc://`
+    /// there is no handshake, hence no metadata: `None`.
     ///
     /// ```
     /// let ctx = zmq::Context::new();
     /// let router = ctx.socket(zmq::SocketType::Router)?;
-    /// router.bind("inproc://routing-id-doc")?;
+    /// router.bind("tcp://127.0.0.1:*")?;
     /// let dealer = ctx.socket(zmq::SocketType::Dealer)?;
     /// dealer.set(zmq::opt::RoutingId, "dealer-7")?;
-    /// dealer.connect("inproc://routing-id-doc")?;
+    /// dealer.connect(&router.last_endpoint()?)?;
     /// dealer.send("hi")?;
     /// let parts = router.recv_multipart()?;
     /// assert_eq!(parts[1].routing_id(), Some(&b"dealer-7"[..]));
