@@ -217,3 +217,18 @@ fn a_sink_and_a_stream_of_one_dealer_work_from_two_tasks() {
         });
     });
 }
+
+/// Compile-time: the socket can be shared between tasks, and every future
+/// and stream can move to another worker thread.
+#[test]
+fn sockets_are_send_and_sync_and_their_futures_are_send() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<AsyncSocket>();
+    send::<zmq::tokio::SendFuture<'static>>();
+    send::<zmq::tokio::RecvFuture<'static>>();
+    send::<zmq::tokio::RecvMultipartFuture<'static>>();
+    send::<MultipartStream>();
+    send::<MultipartSink>();
+    send::<zmq::tokio::AsyncMonitor>();
+}

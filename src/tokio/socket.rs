@@ -39,6 +39,13 @@ use crate::{
 /// `RcvTimeo` and `SndTimeo` do not apply: the async calls never block in
 /// libzmq. Wrap a call in `tokio::time::timeout` instead.
 ///
+/// # A caveat
+/// `ZMQ_EVENTS` says whether *some* message could be sent. A ROUTER with
+/// `RouterMandatory` reports POLLOUT while the one peer a message is for
+/// has a full queue; a send to that peer then retries once per scheduler
+/// turn (yielding in between) until the peer catches up, instead of
+/// sleeping. Other socket types are not affected.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> zmq::Result<()> {
