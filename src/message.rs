@@ -180,6 +180,7 @@ impl Message {
     }
 
     /// The message as UTF-8 text, or `None` if it is not valid UTF-8.
+    #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self).ok()
     }
@@ -193,6 +194,7 @@ impl Message {
     /// A metadata property of a received message (`zmq_msg_gets`), as bytes:
     /// `"Socket-Type"`, `"Routing-Id"`, `"User-Id"`, `"Peer-Address"`, or any
     /// property a ZAP handler attached. `None` if absent.
+    #[must_use]
     pub fn property_bytes(&self, name: &str) -> Option<&[u8]> {
         let name = CString::new(name).ok()?;
         // SAFETY: zmq_msg_gets only reads the message's metadata; the name is a
@@ -207,6 +209,7 @@ impl Message {
     }
 
     /// A metadata property as text; `None` if absent or not UTF-8.
+    #[must_use]
     pub fn property(&self, name: &str) -> Option<&str> {
         self.property_bytes(name)
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -214,11 +217,13 @@ impl Message {
 
     /// The `User-Id` property: the authenticated identity of the peer (set by a
     /// ZAP handler: a PLAIN username, or a CURVE client's Z85 public key).
+    #[must_use]
     pub fn user_id(&self) -> Option<&str> {
         self.property("User-Id")
     }
 
     /// The `Peer-Address` property: the IP address of the peer.
+    #[must_use]
     pub fn peer_address(&self) -> Option<&str> {
         self.property("Peer-Address")
     }
@@ -250,12 +255,14 @@ impl Message {
     /// assert_eq!(parts[1].routing_id(), Some(&b"dealer-7"[..]));
     /// # Ok::<(), zmq::Error>(())
     /// ```
+    #[must_use]
     pub fn routing_id(&self) -> Option<&[u8]> {
         self.property_bytes("Routing-Id")
             .or_else(|| self.property_bytes("Identity"))
     }
 
     /// The message data as an owned `Vec` (one copy).
+    #[must_use]
     pub fn to_vec(&self) -> Vec<u8> {
         self.as_bytes().to_vec()
     }

@@ -601,8 +601,12 @@ impl Socket {
     /// assert_eq!(back.unwrap(), "hello");
     /// # Ok::<(), zmq::Error>(())
     /// ```
-    pub fn try_send(&self, message: impl Into<Message>) -> Result<Option<Message>> {
-        let mut message = message.into();
+    ///
+    /// Accepts what [`send`](Self::send) accepts; borrowed data is copied
+    /// into the message that may come back.
+    #[must_use = "a message handed back was not sent"]
+    pub fn try_send(&self, message: impl Sendable) -> Result<Option<Message>> {
+        let mut message = message.into_message();
         match self.send_message(&mut message, zmq_sys::ZMQ_DONTWAIT) {
             Ok(()) => Ok(None),
             Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(Some(message)),

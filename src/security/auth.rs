@@ -173,10 +173,16 @@ impl Authenticator {
         let Some(thread) = self.thread.take() else {
             return;
         };
-        // If the send fails the context is shut down, which ends the thread too.
-        let _ = locked(&self.control).send("TERMINATE");
-        // The thread never panics outside its catch_unwind; nothing to re-raise.
-        let _ = thread.join();
+        // Never blocks: if the thread has already ended, its PAIR is gone and
+        // a blocking send would wait forever for a peer. If the send fails
+        // the context is shut down, which ends the thread too.
+        let sent = locked(&self.control).send_with("TERMINATE", crate::SendFlags::DONTWAIT);
+        if sent.is_ok() || thread.is_finished() {
+            // The thread never panics outside its catch_unwind; nothing to re-raise.
+            let _ = thread.join();
+        }
+        // Otherwise the thread is alive but cannot be told: it ends with the
+        // context; joining it here could hang the caller.
     }
 
     /// Allows connections from an IP address (as libzmq reports it, e.g.

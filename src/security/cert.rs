@@ -21,17 +21,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Why a certificate could not be read, written or built.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CertificateError {
     /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// What the OS said.
         source: std::io::Error,
     },
-    /// The text is not valid ZPL.
+    /// The text is not valid ZPL. The reason never quotes the line: it
+    /// may hold a secret key.
+    #[error("{}: line {line}: {reason}", shown(path))]
     Syntax {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
@@ -41,25 +44,30 @@ pub enum CertificateError {
         reason: String,
     },
     /// A `public-key` or `secret-key` value is not a valid key.
+    #[error("{}: invalid {field}: {source}", shown(path))]
     Key {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
         /// `"public-key"` or `"secret-key"`.
         field: &'static str,
-        /// The key error.
+        /// The key error (it describes the value, never quotes it).
+        #[source]
         source: Box<Error>,
     },
     /// There is no `curve` / `public-key` entry.
+    #[error("{}: no public-key in a curve section", shown(path))]
     MissingPublicKey {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
     },
     /// The secret key does not belong to the public key.
+    #[error("{}: the secret-key does not match the public-key", shown(path))]
     KeyMismatch {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
     },
     /// A metadata name or value cannot be stored in a certificate.
+    #[error("certificate metadata {name:?}: {reason}")]
     Metadata {
         /// The name.
         name: String,
@@ -67,7 +75,8 @@ pub enum CertificateError {
         reason: &'static str,
     },
     /// Generating keys failed (libzmq without CURVE).
-    Curve(Box<Error>),
+    #[error("certificate keys: {0}")]
+    Curve(#[source] Box<Error>),
 }
 
 impl CertificateError {
@@ -94,48 +103,6 @@ fn shown(path: &Option<PathBuf>) -> String {
     match path {
         Some(p) => format!("certificate {}", p.display()),
         None => "certificate".to_owned(),
-    }
-}
-
-impl fmt::Display for CertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CertificateError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            CertificateError::Syntax { path, line, reason } => {
-                write!(f, "{}: line {line}: {reason}", shown(path))
-            }
-            CertificateError::Key {
-                path,
-                field,
-                source,
-            } => write!(f, "{}: invalid {field}: {source}", shown(path)),
-            CertificateError::MissingPublicKey { path } => {
-                write!(f, "{}: no public-key in a curve section", shown(path))
-            }
-            CertificateError::KeyMismatch { path } => {
-                write!(
-                    f,
-                    "{}: the secret-key does not match the public-key",
-                    shown(path)
-                )
-            }
-            CertificateError::Metadata { name, reason } => {
-                write!(f, "certificate metadata {name:?}: {reason}")
-            }
-            CertificateError::Curve(e) => write!(f, "certificate keys: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for CertificateError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CertificateError::Io { source, .. } => Some(source),
-            CertificateError::Key { source, .. } | CertificateError::Curve(source) => {
-                Some(source.as_ref())
-            }
-            _ => None,
-        }
     }
 }
 
@@ -442,18 +409,52 @@ fn check_pair(public: &PublicKey, secret: &SecretKey) -> Result<(), CertificateE
     }
 }
 
+/// Writes `text` to `path` with exactly `mode`, whatever was there before:
+/// the text goes to a new temporary file in the same directory, created with
+/// `mode` (and set to it again, whatever the umask), synced, then renamed over
+/// `path`. An existing 0644 file thus never holds a secret, even briefly.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e| CertificateError::io(path, e);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let temp = dir.join(temp_name);
+    let written = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(mode)
-        .open(path)
-        .map_err(|e| CertificateError::io(path, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| CertificateError::io(path, e))
+        .open(&temp)
+        .and_then(|mut file| {
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io(e));
+    }
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 const PUBLIC_BANNER: &str = "\
@@ -513,7 +514,11 @@ fn parse_zpl(text: &str) -> Result<Vec<ZplEntry>, CertificateError> {
             }
         };
         if name.is_empty() || !name.bytes().all(is_name_byte) {
-            return Err(syntax(&format!("invalid name {name:?}")));
+            // Not quoted: a damaged `secret-key = "..."` line would put the
+            // key into the error text.
+            return Err(syntax(
+                "invalid entry: expected `name = value` with a name of letters, digits and $-_@.&+/",
+            ));
         }
         if !indented {
             section = name.to_owned();

@@ -17,7 +17,33 @@ impl Socket {
 
     /// Makes this socket a PLAIN client with these credentials
     /// (`ZMQ_PLAIN_USERNAME`, `ZMQ_PLAIN_PASSWORD`).
+    ///
+    /// Both must be non-empty: libzmq cannot carry an empty PLAIN username or
+    /// password (setting either to zero length switches the socket back to
+    /// the NULL mechanism), so an empty one is refused up front with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// let ctx = zmq::Context::new();
+    /// let client = ctx.socket(zmq::SocketType::Req)?;
+    /// let err = client.plain_client("admin", "").unwrap_err();
+    /// assert!(err.to_string().contains("empty PLAIN password"));
+    /// # Ok::<(), zmq::Error>(())
+    /// ```
     pub fn plain_client(&self, username: &str, password: &str) -> Result<()> {
+        for (what, value) in [("username", username), ("password", password)] {
+            if value.is_empty() {
+                return Err(crate::Error::with_kind(
+                    crate::ErrorKind::InvalidInput,
+                    "plain_client",
+                )
+                .context(if what == "username" {
+                    "empty PLAIN username: libzmq would fall back to NULL security"
+                } else {
+                    "empty PLAIN password: libzmq would fall back to NULL security"
+                }));
+            }
+        }
         self.set(opt::PlainUsername, username)?;
         self.set(opt::PlainPassword, password)
     }
