@@ -535,6 +535,9 @@ static NEXT_MONITOR: AtomicU64 = AtomicU64::new(0);
 /// move to another thread, independently of the monitored socket.
 pub struct Monitor {
     pair: ManuallyDrop<Socket>,
+    /// The monitored socket's address, the key of its pending drain in
+    /// [`DRAINS`]; only compared, never dereferenced.
+    monitored: usize,
     endpoint: String,
     versioned: bool,
     stopped: bool,
@@ -580,8 +583,13 @@ impl Monitor {
             }
         };
         crate::error::check(rc, "zmq_socket_monitor").map_err(|e| e.context(&endpoint))?;
+        // libzmq has just stopped any earlier monitor of this socket: let its
+        // drain (if it was dropped unfinished) see MONITOR_STOPPED and end, so
+        // that create/drop loops keep at most one drain per socket alive.
+        finish_drain_of(socket.as_raw() as usize);
         Ok(Monitor {
             pair: ManuallyDrop::new(pair),
+            monitored: socket.as_raw() as usize,
             endpoint,
             versioned,
             stopped: false,
@@ -717,12 +725,51 @@ impl Drop for Monitor {
                     drain_until_stopped(&pair, versioned);
                 }
             });
-        if spawned.is_err() {
+        if let Ok(handle) = spawned {
+            remember_drain(self.monitored, handle);
+        } else {
             // No thread: leak the PAIR rather than risk a hang.
             if let Some(pair) = slot.lock().ok().and_then(|mut p| p.take()) {
                 std::mem::forget(pair);
             }
         }
+    }
+}
+
+/// Drains of dropped, unfinished monitors, by monitored socket. Each ends
+/// when libzmq stops its monitor: when the socket closes, another monitor
+/// replaces it, or the context shuts down.
+static DRAINS: std::sync::Mutex<Vec<(usize, std::thread::JoinHandle<()>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn remember_drain(monitored: usize, handle: std::thread::JoinHandle<()>) {
+    let mut drains = DRAINS.lock().unwrap_or_else(|e| e.into_inner());
+    // Forget the drains that have ended (their sockets were closed).
+    let (ended, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *drains)
+        .into_iter()
+        .partition(|(_, h)| h.is_finished());
+    *drains = running;
+    drains.push((monitored, handle));
+    drop(drains);
+    for (_, handle) in ended {
+        let _ = handle.join();
+    }
+}
+
+/// Waits for the drain of the monitor libzmq has just stopped on `monitored`.
+fn finish_drain_of(monitored: usize) {
+    let pending: Vec<_> = {
+        let mut drains = DRAINS.lock().unwrap_or_else(|e| e.into_inner());
+        let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut *drains)
+            .into_iter()
+            .partition(|(socket, _)| *socket == monitored);
+        *drains = others;
+        mine
+    };
+    for (_, handle) in pending {
+        // The drain ends at MONITOR_STOPPED, which libzmq sent before
+        // zmq_socket_monitor returned; it never panics.
+        let _ = handle.join();
     }
 }
 
