@@ -165,6 +165,66 @@ fn start_desk_with(
     }
 }
 
+/// Makes sure `chromedriver` and Chromium are there, as the pyzmq peers'
+/// venv is: on a fresh Debian/Ubuntu machine, as root, this installs Debian's
+/// `chromium` and `chromium-driver` once (under a file lock, since test
+/// binaries run in parallel). Elsewhere it fails with what to install: these
+/// tests prove the desk in a real browser and must not be skipped.
+fn provision_chromium() {
+    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let outcome = DONE.get_or_init(|| {
+        let found = || {
+            Command::new("chromedriver")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if found() {
+            return Ok(());
+        }
+        const HOW: &str = "the dealz tests drive a headless Chromium through chromedriver: \
+             install them (Debian/Ubuntu: `apt-get install chromium chromium-driver`)";
+        // SAFETY: geteuid(2) only reads the process's credentials.
+        let root = unsafe { libc::geteuid() } == 0;
+        let apt = std::path::Path::new("/usr/bin/apt-get").exists();
+        if !(root && apt) {
+            return Err(format!("chromedriver is not on PATH; {HOW}"));
+        }
+        let lock_path = std::env::temp_dir().join("zmq-dealz-chromium.lock");
+        let lock = std::fs::File::create(&lock_path)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: the descriptor belongs to `lock`, alive for the whole call;
+        // the advisory lock ends when it is closed.
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        if found() {
+            return Ok(());
+        }
+        eprintln!("installing chromium and chromium-driver with apt-get (once per machine)");
+        for args in [
+            &["update", "-q"][..],
+            &["install", "-y", "-q", "chromium", "chromium-driver"][..],
+        ] {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .map_err(|e| format!("apt-get {args:?}: {e}; {HOW}"))?;
+            if !status.success() {
+                return Err(format!("apt-get {args:?} failed ({status}); {HOW}"));
+            }
+        }
+        if found() {
+            Ok(())
+        } else {
+            Err(format!("chromedriver still missing after apt-get; {HOW}"))
+        }
+    });
+    if let Err(why) = outcome {
+        panic!("{why}");
+    }
+}
+
 /// chromedriver and its headless Chromium sessions; dropping it kills them.
 struct Driver {
     process: Proc,
@@ -183,6 +243,7 @@ impl Drop for Driver {
 
 impl Driver {
     fn start() -> Driver {
+        provision_chromium();
         let port = free_port();
         let mut cmd = Command::new("chromedriver");
         cmd.arg(format!("--port={port}"));

@@ -1,8 +1,8 @@
 //! dealz: the trading desk in a browser, the talk's "putting it all together".
 //!
 //! ```text
-//! cargo run --features tokio --example dealz -- --demo
-//! cargo run --features tokio --example dealz -- --handle alice
+//! cargo run --example dealz -- --demo
+//! cargo run --example dealz -- --handle alice
 //! ```
 //!
 //! One host process is a chatz user (REQ keep-alives and posts, SUB on the
