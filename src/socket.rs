@@ -21,6 +21,16 @@ pub enum SocketType {
     /// `ZMQ_REQ`: strict send, receive, send... to one of its peers.
     Req,
     /// `ZMQ_REP`: strict receive, reply; keeps the request's envelope.
+    ///
+    /// **Hazard (libzmq 4.3.4 and 4.3.5, vendored or system):** a peer that
+    /// sends a request without the empty delimiter frame (e.g. a DEALER
+    /// sending `["label", "body"]`) and disconnects can make REP drop its
+    /// *next* reply, so a well-behaved REQ waits forever (libzmq's
+    /// `router_t::rollback` leaves `_more_out` set). Where untrusted peers
+    /// can connect, serve with a [`Router`](Self::Router) instead: it sees
+    /// each request whole (`[routing id, "", body...]`), can skip malformed
+    /// ones, and replies with `[routing id, "", reply]`. `tests/rep_hazard.rs`
+    /// shows both.
     Rep,
     /// `ZMQ_DEALER`: round-robin out, fair-queued in.
     Dealer,
