@@ -58,7 +58,9 @@ fn provision() -> Result<PathBuf, String> {
             std::io::Error::last_os_error()
         ));
     }
-    if ready.is_file() {
+    // The interpreter is checked too: a venv outlives the python3 it links
+    // to, and an upgraded python3 leaves it broken.
+    if ready.is_file() && python.exists() {
         return Ok(python);
     }
     if venv.exists() {
