@@ -526,6 +526,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The authenticator's decision on raw ZAP request frames (envelope
+/// included), with one PLAIN user `admin`/`secret`: the reply frames. Only
+/// for the fuzz targets in `fuzz/`.
+#[doc(hidden)]
+pub fn answer_zap_request_for_fuzzing(frames: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut policy = Policy::default();
+    let mut users = HashMap::new();
+    users.insert("admin".to_owned(), "secret".to_owned());
+    policy.plain.insert(ANY_DOMAIN.to_owned(), users);
+    let frames: Vec<Message> = frames.iter().map(|f| Message::from_slice(f)).collect();
+    answer(&frames, &policy).into_frames()
+}
+
 /// Decides one ZAP request (RFC 27): version, request id, domain, address,
 /// identity, mechanism, credentials...
 fn answer<'a>(frames: &'a [Message], policy: &Policy) -> ZapReply<'a> {

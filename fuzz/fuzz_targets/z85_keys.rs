@@ -1,0 +1,24 @@
+//! Z85 decoding and CURVE key text: any input is a value or an error, and
+//! whatever decodes encodes back to the same text.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(bytes) = zmq::z85::decode(data) {
+        let again = zmq::z85::encode(&bytes).expect("decoded Z85 re-encodes");
+        assert_eq!(again.as_bytes(), data);
+    }
+    let _ = zmq::z85::is_z85(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(key) = zmq::security::PublicKey::from_z85(text) {
+            assert_eq!(key.to_z85(), text);
+        }
+        if let Err(e) = zmq::security::SecretKey::from_z85(text) {
+            // A rejected secret is never quoted back.
+            if text.len() >= 8 {
+                assert!(!e.to_string().contains(text));
+            }
+        }
+    }
+    let _ = zmq::security::PublicKey::from_slice(data);
+});
