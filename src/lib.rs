@@ -52,6 +52,8 @@ mod compat;
 mod context;
 #[cfg(doctest)]
 mod doctests;
+#[cfg(zmq_draft)]
+mod draft;
 mod endpoint_hint;
 mod error;
 mod message;
@@ -66,6 +68,8 @@ pub mod tokio;
 pub mod z85;
 
 pub use context::{Context, ContextBuilder, DEFAULT_LINGER};
+#[cfg(zmq_draft)]
+pub use draft::{ThreadSafeSocket, GROUP_MAX_LENGTH};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};

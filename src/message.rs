@@ -61,7 +61,7 @@ impl Message {
     }
 
     #[inline]
-    fn raw_ptr(&self) -> *mut zmq_sys::zmq_msg_t {
+    pub(crate) fn raw_ptr(&self) -> *mut zmq_sys::zmq_msg_t {
         self.raw.get().cast()
     }
 

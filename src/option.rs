@@ -557,43 +557,76 @@ mod draft {
     use super::*;
     options! {
         /// ROUTER: notify of connects and disconnects (bit set of
-        /// `ZMQ_NOTIFY_CONNECT`, `ZMQ_NOTIFY_DISCONNECT`; default 0) (draft).
+        /// `ZMQ_NOTIFY_CONNECT`, `ZMQ_NOTIFY_DISCONNECT`; default 0) (draft API: libzmq may still change it).
         RouterNotify = ZMQ_ROUTER_NOTIFY: i32 [get set];
-        /// Enforce the ZAP domain even when NULL (default off) (draft).
+        /// Enforce the ZAP domain even when NULL (default off) (draft API: libzmq may still change it).
         ZapEnforceDomain = ZMQ_ZAP_ENFORCE_DOMAIN: bool [get set];
-        /// Windows loopback fast path (draft).
+        /// Windows loopback fast path (draft API: libzmq may still change it).
         LoopbackFastpath = ZMQ_LOOPBACK_FASTPATH: bool [get set];
-        /// Adds a `name:value` metadata property to the handshake (draft; write-only).
+        /// Adds a `name:value` metadata property to the handshake (write-only; draft API: libzmq may still change it).
         Metadata = ZMQ_METADATA: string [set];
-        /// Multicast loopback (default on) (draft).
+        /// Multicast loopback (default on) (draft API: libzmq may still change it).
         MulticastLoop = ZMQ_MULTICAST_LOOP: bool [get set];
-        /// XPUB manual mode, last value caching (draft; write-only).
+        /// XPUB manual mode, last value caching (write-only; draft API: libzmq may still change it).
         XpubManualLastValue = ZMQ_XPUB_MANUAL_LAST_VALUE: bool [set];
-        /// SOCKS5 username (draft).
+        /// SOCKS5 username (draft API: libzmq may still change it).
         SocksUsername = ZMQ_SOCKS_USERNAME: string [get set];
-        /// SOCKS5 password (draft).
+        /// SOCKS5 password (draft API: libzmq may still change it).
         SocksPassword = ZMQ_SOCKS_PASSWORD: string [get set];
-        /// Bytes read from the kernel at a time (default 8192) (draft).
+        /// Bytes read from the kernel at a time (default 8192) (draft API: libzmq may still change it).
         InBatchSize = ZMQ_IN_BATCH_SIZE: i32 [get set];
-        /// Bytes written to the kernel at a time (default 8192) (draft).
+        /// Bytes written to the kernel at a time (default 8192) (draft API: libzmq may still change it).
         OutBatchSize = ZMQ_OUT_BATCH_SIZE: i32 [get set];
-        /// XPUB: process only the first subscribe of a multipart (draft; write-only).
+        /// XPUB: process only the first subscribe of a multipart (write-only; draft API: libzmq may still change it).
         OnlyFirstSubscribe = ZMQ_ONLY_FIRST_SUBSCRIBE: bool [set];
-        /// When to stop reconnecting (bit set of `ZMQ_RECONNECT_STOP_*`) (draft).
+        /// When to stop reconnecting (bit set of `ZMQ_RECONNECT_STOP_*`) (draft API: libzmq may still change it).
         ReconnectStop = ZMQ_RECONNECT_STOP: i32 [get set];
-        /// A message sent to each new peer (draft; write-only).
+        /// A message sent to each new peer (write-only; draft API: libzmq may still change it).
         HelloMsg = ZMQ_HELLO_MSG: bytes [set];
-        /// A message received when a peer disconnects (draft; write-only).
+        /// A message received when a peer disconnects (write-only; draft API: libzmq may still change it).
         DisconnectMsg = ZMQ_DISCONNECT_MSG: bytes [set];
-        /// `SO_PRIORITY` of the socket (draft).
+        /// `SO_PRIORITY` of the socket (draft API: libzmq may still change it).
         Priority = ZMQ_PRIORITY: i32 [get set];
-        /// `SO_BUSY_POLL` (draft; write-only).
+        /// `SO_BUSY_POLL` (write-only; draft API: libzmq may still change it).
         BusyPoll = ZMQ_BUSY_POLL: bool [set];
-        /// A message received when the connection is re-established (draft; write-only).
+        /// A message received when the connection is re-established (write-only; draft API: libzmq may still change it).
         HiccupMsg = ZMQ_HICCUP_MSG: bytes [set];
-        /// XSUB: pass on unsubscriptions (draft; write-only).
+        /// XSUB: pass on unsubscriptions (write-only; draft API: libzmq may still change it).
         XsubVerboseUnsubscribe = ZMQ_XSUB_VERBOSE_UNSUBSCRIBE: bool [set];
-        /// XPUB/PUB: the number of topics subscribed (draft; read-only).
+        /// XPUB/PUB: the number of topics subscribed (read-only; draft API: libzmq may still change it).
         TopicsCount = ZMQ_TOPICS_COUNT: i32 [get];
+        /// WSS: the server's private key, PEM (write-only; draft API:
+        /// libzmq may still change it; needs libzmq built with WSS).
+        WssKeyPem = ZMQ_WSS_KEY_PEM: string [set];
+        /// WSS: the server's certificate, PEM (write-only; draft API: libzmq
+        /// may still change it).
+        WssCertPem = ZMQ_WSS_CERT_PEM: string [set];
+        /// WSS: a certificate to trust, PEM (write-only; draft API: libzmq
+        /// may still change it).
+        WssTrustPem = ZMQ_WSS_TRUST_PEM: string [set];
+        /// WSS: the host name the server's certificate must name (write-only;
+        /// draft API: libzmq may still change it).
+        WssHostname = ZMQ_WSS_HOSTNAME: string [set];
+        /// WSS: trust the system's certificate store (default on; write-only;
+        /// draft API: libzmq may still change it).
+        WssTrustSystem = ZMQ_WSS_TRUST_SYSTEM: bool [set];
+        /// NORM: congestion control mode, one of `ZMQ_NORM_FIXED`, `_CC`,
+        /// `_CCL`, `_CCE`, `_CCE_ECNONLY` (draft API: libzmq may still change
+        /// it; needs libzmq built with NORM, which the vendored build is not).
+        NormMode = ZMQ_NORM_MODE: i32 [get set];
+        /// NORM: unicast NACKs (draft API: libzmq may still change it).
+        NormUnicastNack = ZMQ_NORM_UNICAST_NACK: bool [get set];
+        /// NORM: buffer size in kilobytes (draft API: libzmq may still change it).
+        NormBufferSize = ZMQ_NORM_BUFFER_SIZE: i32 [get set];
+        /// NORM: segment size in bytes (draft API: libzmq may still change it).
+        NormSegmentSize = ZMQ_NORM_SEGMENT_SIZE: i32 [get set];
+        /// NORM: block size (draft API: libzmq may still change it).
+        NormBlockSize = ZMQ_NORM_BLOCK_SIZE: i32 [get set];
+        /// NORM: parity segments per block (draft API: libzmq may still change it).
+        NormNumParity = ZMQ_NORM_NUM_PARITY: i32 [get set];
+        /// NORM: automatic parity segments (draft API: libzmq may still change it).
+        NormNumAutoparity = ZMQ_NORM_NUM_AUTOPARITY: i32 [get set];
+        /// NORM: push mode (draft API: libzmq may still change it).
+        NormPush = ZMQ_NORM_PUSH: bool [get set];
     }
 }

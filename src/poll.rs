@@ -150,6 +150,28 @@ pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usi
     })
 }
 
+/// A socket a [`Poller`] can wait on: a [`Socket`], or with the `draft`
+/// feature a [`ThreadSafeSocket`](crate::ThreadSafeSocket) too. Sealed: only
+/// this crate implements it.
+pub trait PollSocket: sealed::Sealed {
+    /// The raw libzmq socket.
+    #[doc(hidden)]
+    fn raw_socket(&self) -> *mut std::ffi::c_void;
+}
+
+pub(crate) mod sealed {
+    /// Keeps [`PollSocket`](super::PollSocket) implemented only here.
+    pub trait Sealed {}
+}
+
+impl sealed::Sealed for Socket {}
+
+impl PollSocket for Socket {
+    fn raw_socket(&self) -> *mut std::ffi::c_void {
+        self.as_raw()
+    }
+}
+
 /// What a [`Poller`] entry watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -264,9 +286,14 @@ impl<'a, T> Poller<'a, T> {
     /// Registers a socket to wait for `events` on, with the token that
     /// [`wait`](Self::wait) reports for it. Registering the same socket twice
     /// is an [`ErrorKind::InvalidInput`] error.
-    pub fn add(&mut self, socket: &'a Socket, events: PollEvents, token: T) -> Result<()> {
+    pub fn add<S: PollSocket + ?Sized>(
+        &mut self,
+        socket: &'a S,
+        events: PollEvents,
+        token: T,
+    ) -> Result<()> {
         self.backend
-            .add(Target::Socket(socket.as_raw()), events, token)
+            .add(Target::Socket(socket.raw_socket()), events, token)
     }
 
     /// Registers a raw file descriptor (a pipe, a TCP socket, stdin...); it
@@ -278,8 +305,9 @@ impl<'a, T> Poller<'a, T> {
 
     /// Changes what to wait for on a registered socket; an
     /// [`ErrorKind::NotFound`] error if it is not registered.
-    pub fn modify(&mut self, socket: &Socket, events: PollEvents) -> Result<()> {
-        self.backend.modify(Target::Socket(socket.as_raw()), events)
+    pub fn modify<S: PollSocket + ?Sized>(&mut self, socket: &S, events: PollEvents) -> Result<()> {
+        self.backend
+            .modify(Target::Socket(socket.raw_socket()), events)
     }
 
     /// Changes what to wait for on a registered fd; an
@@ -290,8 +318,8 @@ impl<'a, T> Poller<'a, T> {
 
     /// Unregisters a socket and gives its token back; an
     /// [`ErrorKind::NotFound`] error if it is not registered.
-    pub fn remove(&mut self, socket: &Socket) -> Result<T> {
-        self.backend.remove(Target::Socket(socket.as_raw()))
+    pub fn remove<S: PollSocket + ?Sized>(&mut self, socket: &S) -> Result<T> {
+        self.backend.remove(Target::Socket(socket.raw_socket()))
     }
 
     /// Unregisters a file descriptor and gives its token back; an
