@@ -216,7 +216,8 @@ impl ThreadSafeSocket {
 
     /// Sends without blocking: `Ok(Some(message))` hands the message back
     /// when it cannot be queued now; see [`Socket::try_send`].
-    pub fn try_send(&self, message: impl Into<Message>) -> Result<Option<Message>> {
+    #[must_use = "a message handed back was not sent"]
+    pub fn try_send(&self, message: impl Sendable) -> Result<Option<Message>> {
         self.inner.try_send(message)
     }
 
