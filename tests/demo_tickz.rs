@@ -158,9 +158,12 @@ fn plain_client_reads_the_server_process() {
 
 #[test]
 fn plain_client_reads_a_2014_python_publisher() {
+    // The client is built (minutes on a fresh clone under load) before the
+    // publisher starts, so its bounded lifetime is not spent on the build.
+    let tickz = example("tickz");
     let mut publisher = Proc::spawn("python 2014 pub", python("demo_tickz_pub2014.py"));
     let endpoint = publisher.endpoints_on_out("tickz-py PUB").remove(0);
-    let mut cmd = Command::new(example("tickz"));
+    let mut cmd = Command::new(tickz);
     cmd.args([
         "client",
         "--plain",
@@ -171,8 +174,13 @@ fn plain_client_reads_a_2014_python_publisher() {
         "AAPL",
     ]);
     let mut client = Proc::spawn("tickz client", cmd);
-    assert!(client.wait(LONG * 2).success());
-    assert_eq!(client.seen_out.len(), 5);
+    let status = client.wait(LONG * 2);
+    assert!(
+        status.success() && client.seen_out.len() == 5,
+        "{status}; client stdout {:#?}; the publisher: {}",
+        client.seen_out,
+        publisher.report()
+    );
     let mut last = 0.0;
     for line in &client.seen_out {
         // e.g. "AAPL 96.350 2026-11-27T07:39:24.000Z": i64 whole seconds.

@@ -57,6 +57,10 @@ pub struct ChatClient {
     echoed_in_flight: bool,
     /// Since when the server answers but the feed is not up.
     feed_down_since: Option<Instant>,
+    /// How long posts wait for the feed ([`FEED_WAIT`] unless set).
+    feed_wait: Duration,
+    /// How long a taken post may take to come back ([`ECHO_TIMEOUT`] unless set).
+    echo_timeout: Duration,
     /// When the request in flight was sent, and the post it carries, if any.
     in_flight: Option<(Instant, Option<String>)>,
     last_request: Option<Instant>,
@@ -113,6 +117,8 @@ impl ChatClient {
             awaiting_echo: VecDeque::new(),
             echoed_in_flight: false,
             feed_down_since: None,
+            feed_wait: FEED_WAIT,
+            echo_timeout: ECHO_TIMEOUT,
             ctx: ctx.clone(),
             handle: handle.to_owned(),
             server: server.to_owned(),
@@ -125,6 +131,17 @@ impl ChatClient {
             online: None,
             users: Vec::new(),
         })
+    }
+
+    /// Sets how long posts wait for the feed once the server answers
+    /// (default [`FEED_WAIT`]) and how long a post the server took may take
+    /// to come back on the feed before it is reported (default
+    /// [`ECHO_TIMEOUT`]). A loaded machine (a CI runner) needs more of both
+    /// than a person at a terminal would wait.
+    #[allow(dead_code)] // for the tests
+    pub fn set_patience(&mut self, feed_wait: Duration, echo_timeout: Duration) {
+        self.feed_wait = feed_wait;
+        self.echo_timeout = echo_timeout;
     }
 
     /// Our handle.
@@ -251,7 +268,7 @@ impl ChatClient {
             }
         }
         while let Some((taken, _)) = self.awaiting_echo.front() {
-            if taken.elapsed() < ECHO_TIMEOUT {
+            if taken.elapsed() < self.echo_timeout {
                 break;
             }
             if let Some((_, post)) = self.awaiting_echo.pop_front() {
@@ -278,7 +295,7 @@ impl ChatClient {
             .last_request
             .is_none_or(|t| now.duration_since(t) >= KEEP_ALIVE);
         // Posts wait for an answer and for the feed's handshake (for at most
-        // FEED_WAIT): published before our SUB is back, a post would be
+        // feed_wait): published before our SUB is back, a post would be
         // lost for us.
         self.feed_link.update()?;
         let feed_ready = if self.feed_link.is_up() {
@@ -286,7 +303,7 @@ impl ChatClient {
             true
         } else {
             let since = *self.feed_down_since.get_or_insert(now);
-            now.saturating_duration_since(since) >= FEED_WAIT
+            now.saturating_duration_since(since) >= self.feed_wait
         };
         let post = if self.online == Some(true) && feed_ready {
             self.outbox.pop_front()

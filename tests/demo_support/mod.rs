@@ -74,6 +74,11 @@ pub fn python(script: &str) -> Command {
     cmd
 }
 
+/// How long a child may take to start and print its endpoints: a watchdog,
+/// not a speed claim. A Python peer imports pyzmq first, which on a loaded
+/// machine (CI beside other builds) takes far longer than on a quiet one.
+const STARTUP: Duration = Duration::from_secs(60);
+
 /// A running child: its output arrives line by line on channels.
 pub struct Proc {
     pub name: String,
@@ -143,6 +148,36 @@ impl Proc {
         })
     }
 
+    /// Waits up to `timeout` for a stderr line matching `want`; `None`
+    /// if none came (for a test that adds its peers' state to the failure).
+    pub fn try_expect_err(
+        &mut self,
+        timeout: Duration,
+        want: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        wait_line(&self.stderr, &mut self.seen_err, timeout, &want)
+    }
+
+    /// What this child printed so far and whether it is still running, for a
+    /// failure message about another process that talks to it.
+    pub fn report(&mut self) -> String {
+        while let Ok(line) = self.stdout.try_recv() {
+            self.seen_out.push(line);
+        }
+        while let Ok(line) = self.stderr.try_recv() {
+            self.seen_err.push(line);
+        }
+        let state = match self.child.try_wait() {
+            Ok(Some(status)) => format!("exited ({status})"),
+            Ok(None) => "still running".to_owned(),
+            Err(e) => format!("state unknown ({e})"),
+        };
+        format!(
+            "{} {state}; stdout {:#?}; stderr {:#?}",
+            self.name, self.seen_out, self.seen_err
+        )
+    }
+
     /// Waits up to `timeout` for a stderr line matching `want`.
     pub fn expect_err(&mut self, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
         let found = wait_line(&self.stderr, &mut self.seen_err, timeout, &want);
@@ -193,12 +228,12 @@ impl Proc {
 
     /// Endpoints (`tcp://...`) in the first stderr line containing `marker`.
     pub fn endpoints_on_err(&mut self, marker: &str) -> Vec<String> {
-        endpoints_in(&self.expect_err(Duration::from_secs(20), |l| l.contains(marker)))
+        endpoints_in(&self.expect_err(STARTUP, |l| l.contains(marker)))
     }
 
     /// Endpoints (`tcp://...`) in the first stdout line containing `marker`.
     pub fn endpoints_on_out(&mut self, marker: &str) -> Vec<String> {
-        endpoints_in(&self.expect_out(Duration::from_secs(20), |l| l.contains(marker)))
+        endpoints_in(&self.expect_out(STARTUP, |l| l.contains(marker)))
     }
 }
 

@@ -3,7 +3,8 @@ posts with the U+221E separator. Used behind the Rust chatz client.
 
 Prints 'chatz-py REP <ep> PUB <ep>' once bound, then 'post HANDLE|MESSAGE|SEP'
 for each post it gets (SEP: 'unit' for U+001F, 'inf' for U+221E). Serves for
-at most 60 s.
+at most 300 s (the test kills it sooner; the bound only keeps a stray one from
+living on), and says so on stderr when that ends it.
 """
 import sys
 import time
@@ -23,7 +24,7 @@ def main():
     pub_port = pub.bind_to_random_port("tcp://127.0.0.1")
     print("chatz-py REP tcp://127.0.0.1:%d PUB tcp://127.0.0.1:%d" % (rep_port, pub_port), flush=True)
     users = {}
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while time.time() < deadline:
         if not rep.poll(200):
             continue
@@ -35,6 +36,7 @@ def main():
         if sep:
             print("post %s|%s|%s" % (handle, message, "unit" if sep == SEP else "inf"), flush=True)
             pub.send((handle + ALT + message).encode())
+    print("chatz-py: served 300 s, exiting", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 little-endian i64 of whole seconds. It also sends traps a reader must
 filter: a symbol that extends a followed one (AAPLX), a 2-frame message,
 a bad timestamp. Prints 'tickz-py PUB <ep>', then publishes every 50 ms for
-at most 60 s.
+at most 300 s (the test kills it sooner), saying so on stderr when that ends it.
 """
 import struct
+import sys
 import time
 
 import zmq
@@ -17,7 +18,7 @@ def main():
     port = pub.bind_to_random_port("tcp://127.0.0.1")
     print("tickz-py PUB tcp://127.0.0.1:%d" % port, flush=True)
     price = 95.35
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while time.time() < deadline:
         price += 0.25
         now = struct.pack("<q", int(time.time()))
@@ -27,6 +28,7 @@ def main():
         pub.send_multipart([b"AAPL", b"\x00" * 8, struct.pack("<d", 2.0)])
         pub.send_multipart([b"AAPL", now, struct.pack("<d", -3.0)])
         time.sleep(0.05)
+    print("tickz-py: published for 300 s, exiting", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
