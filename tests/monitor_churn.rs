@@ -32,6 +32,14 @@ fn monitor_churn_keeps_fds_and_threads_flat() {
                 .unwrap_or_else(|e| panic!("round {round}: {e}"));
             drop(monitor);
         }
+        // libzmq's reaper thread closes the last monitor's sockets (and their
+        // mailbox eventfds) asynchronously: give it a bounded while to catch up
+        // on a loaded machine. A leak (the old bug: one pair of sockets per
+        // cycle, thousands of fds) never settles.
+        let settled = std::time::Instant::now() + Duration::from_secs(10);
+        while open_fds() > fds_before + 4 && std::time::Instant::now() < settled {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let (fds_after, threads_after) = (open_fds(), threads());
         eprintln!("fds {fds_before} -> {fds_after}, threads {threads_before} -> {threads_after}");
         assert!(
