@@ -151,7 +151,7 @@ pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usi
 }
 
 /// A socket a [`Poller`] can wait on: a [`Socket`], or with the `draft`
-/// feature a [`ThreadSafeSocket`](crate::ThreadSafeSocket) too. Sealed: only
+/// feature a `ThreadSafeSocket` too. Sealed: only
 /// this crate implements it.
 pub trait PollSocket: sealed::Sealed {
     /// The raw libzmq socket.
