@@ -46,31 +46,31 @@ pub enum SocketType {
     XSub,
     /// `ZMQ_STREAM`: raw TCP peers, addressed by routing id.
     Stream,
-    /// `ZMQ_SERVER` (draft): thread-safe, replies by routing id.
+    /// `ZMQ_SERVER` (draft): thread-safe, replies by routing id. libzmq may still change it.
     #[cfg(zmq_draft)]
     Server,
-    /// `ZMQ_CLIENT` (draft): thread-safe dealer.
+    /// `ZMQ_CLIENT` (draft): thread-safe dealer. libzmq may still change it.
     #[cfg(zmq_draft)]
     Client,
-    /// `ZMQ_RADIO` (draft): group publishing.
+    /// `ZMQ_RADIO` (draft): group publishing. libzmq may still change it.
     #[cfg(zmq_draft)]
     Radio,
-    /// `ZMQ_DISH` (draft): group subscribing.
+    /// `ZMQ_DISH` (draft): group subscribing. libzmq may still change it.
     #[cfg(zmq_draft)]
     Dish,
-    /// `ZMQ_GATHER` (draft): thread-safe pull.
+    /// `ZMQ_GATHER` (draft): thread-safe pull. libzmq may still change it.
     #[cfg(zmq_draft)]
     Gather,
-    /// `ZMQ_SCATTER` (draft): thread-safe push.
+    /// `ZMQ_SCATTER` (draft): thread-safe push. libzmq may still change it.
     #[cfg(zmq_draft)]
     Scatter,
-    /// `ZMQ_DGRAM` (draft): UDP datagrams.
+    /// `ZMQ_DGRAM` (draft): UDP datagrams. libzmq may still change it.
     #[cfg(zmq_draft)]
     Dgram,
-    /// `ZMQ_PEER` (draft): peer-to-peer, by routing id.
+    /// `ZMQ_PEER` (draft): peer-to-peer, by routing id. libzmq may still change it.
     #[cfg(zmq_draft)]
     Peer,
-    /// `ZMQ_CHANNEL` (draft): thread-safe pair.
+    /// `ZMQ_CHANNEL` (draft): thread-safe pair. libzmq may still change it.
     #[cfg(zmq_draft)]
     Channel,
 }
