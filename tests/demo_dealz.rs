@@ -291,6 +291,17 @@ impl Driver {
     }
 }
 
+/// Waits until the page shows its link to `server` ("tickz", "chatz") as up.
+async fn link_up(page: &Client, server: &str) {
+    wait_for(
+        page,
+        LONG,
+        &format!("the {server} link comes up"),
+        &format!("return document.getElementById('link-{server}').dataset.up === 'true'"),
+    )
+    .await;
+}
+
 /// Runs `script` in the page and returns its value.
 async fn js(page: &Client, script: &str) -> Value {
     page.execute(script, vec![])
@@ -471,13 +482,7 @@ fn following_msft_shows_ticks_within_3_s_and_forgetting_stops_them() {
         let mut driver = Driver::start();
         let page = driver.browser().await;
         open(&page, &desk.url).await;
-        wait_for(
-            &page,
-            LONG,
-            "the ticker links up",
-            "return document.getElementById('link-tickz').dataset.up === 'true'",
-        )
-        .await;
+        link_up(&page, "tickz").await;
 
         type_into(&page, "#follow-input", "msft").await;
         click(&page, "#follow-button").await;
@@ -574,13 +579,7 @@ fn two_pages_at_once_both_see_a_chat_post() {
         let second = driver.browser().await;
         open(&first, &desk.url).await;
         open(&second, &desk.url).await;
-        wait_for(
-            &first,
-            LONG,
-            "the chat links up",
-            "return document.getElementById('link-chatz').dataset.up === 'true'",
-        )
-        .await;
+        link_up(&first, "chatz").await;
         type_into(&first, "#chat-input", "seen by everyone").await;
         click(&first, "#chat-send").await;
         chat_shows(&first, "seen by everyone").await;
@@ -597,13 +596,7 @@ fn a_page_that_comes_back_gets_the_current_state() {
         let mut driver = Driver::start();
         let page = driver.browser().await;
         open(&page, &desk.url).await;
-        wait_for(
-            &page,
-            LONG,
-            "the chat links up",
-            "return document.getElementById('link-chatz').dataset.up === 'true'",
-        )
-        .await;
+        link_up(&page, "chatz").await;
         type_into(&page, "#chat-input", "said before the reload").await;
         click(&page, "#chat-send").await;
         chat_shows(&page, "said before the reload").await;
