@@ -7,7 +7,10 @@
 //! ```
 //!
 //! The server is a ROUTER that echoes every multipart message to its
-//! sender, serving any number of clients from one task. The client is a
+//! sender, serving any number of clients from one task. It sets
+//! `RouterMandatory`: a plain ROUTER silently drops a reply whose client's
+//! queue is full (a client that streams faster than it reads), while a
+//! mandatory one makes the send wait until there is room, so no echo is lost. The client is a
 //! DEALER whose writer and reader are two tasks sharing the socket: it
 //! streams `--count` numbered requests and checks every echo comes back, in
 //! order.
@@ -47,6 +50,17 @@ enum Command {
 }
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// A ROUTER bound to `endpoint` that waits, rather than drops, when a
+/// client's queue is full.
+fn echo_server(ctx: &Context, endpoint: &str) -> zmq::Result<AsyncSocket> {
+    let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
+    server.with_socket(|s| {
+        s.set(zmq::opt::RouterMandatory, true)?;
+        s.bind(endpoint)
+    })?;
+    Ok(server)
+}
 
 async fn serve(server: AsyncSocket) -> zmq::Result<()> {
     loop {
@@ -91,8 +105,7 @@ async fn main() -> Result<(), Failure> {
     let ctx = Context::new();
     match Cli::parse().command {
         Some(Command::Server { bind }) => {
-            let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
-            server.with_socket(|s| s.bind(&bind))?;
+            let server = echo_server(&ctx, &bind)?;
             eprintln!("async_echo: serving on {bind} (Ctrl-C to stop)");
             tokio::select! {
                 served = serve(server) => served?,
@@ -102,8 +115,7 @@ async fn main() -> Result<(), Failure> {
         Some(Command::Client { connect, count }) => run_client(&ctx, &connect, count).await?,
         None => {
             // Both ends in one process, on a port the system picks.
-            let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
-            server.with_socket(|s| s.bind("tcp://127.0.0.1:*"))?;
+            let server = echo_server(&ctx, "tcp://127.0.0.1:*")?;
             let endpoint = server.with_socket(|s| s.last_endpoint())?;
             let serving = tokio::spawn(serve(server));
             run_client(&ctx, &endpoint, 10).await?;
