@@ -28,7 +28,8 @@
 //! - [`Message`]: one frame, zero-copy from owned buffers and into `Bytes`.
 //! - [`Error`]: a small `Copy` value with a [`ErrorKind`], the operation and
 //!   the endpoint or option concerned.
-//! - [`poll()`] and [`Poller`]: waiting on sockets and file descriptors.
+//! - [`poll()`] and [`Poller`]: waiting on sockets and file descriptors;
+//!   [`Timers`]: repeating timers for the same loop (`zmq_timers`).
 //! - [`proxy()`] and [`SteerableProxy`]: forwarding devices with statistics.
 //! - [`monitor`]: typed connection events ([`Socket::monitor`]).
 //! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP
@@ -63,6 +64,7 @@ pub mod poll;
 pub mod proxy;
 pub mod security;
 mod socket;
+mod timers;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod z85;
@@ -81,6 +83,7 @@ pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKe
 pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };
+pub use timers::{TimerId, Timers};
 
 /// The raw FFI crate, for what the safe API does not cover.
 pub use zmq_sys as sys;
