@@ -165,13 +165,24 @@ impl Waiters {
         }
     }
 
+    /// Inline: every completed send and receive passes here, and most never
+    /// registered (the cost of a call on that path is measurable).
+    #[inline]
     pub(crate) fn unregister(&self, direction: Direction, key: &mut Option<usize>) {
-        if key.is_some() && self.lists()[direction as usize].remove(key) {
+        if key.is_some() {
+            self.remove(direction, key);
+        }
+    }
+
+    #[inline(never)]
+    fn remove(&self, direction: Direction, key: &mut Option<usize>) {
+        if self.lists()[direction as usize].remove(key) {
             self.count.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
     /// Whether anyone but the waiter `me` waits.
+    #[inline]
     fn others_wait(&self, me: Option<usize>) -> bool {
         self.count.load(Ordering::Relaxed) > usize::from(me.is_some())
     }
@@ -226,6 +237,7 @@ impl Readiness {
         })
     }
 
+    #[inline]
     pub(crate) fn unregister(&self, direction: Direction, key: &mut Option<usize>) {
         self.waiters.unregister(direction, key);
     }
@@ -233,6 +245,7 @@ impl Readiness {
     /// After a call on the socket (ours or the user's): if others wait, the
     /// call may have drained the fd edge they wait for, so read `ZMQ_EVENTS`
     /// and wake the directions that are ready. Returns what it read, if it did.
+    #[inline]
     pub(crate) fn after_call(
         &self,
         socket: &Socket,
@@ -242,13 +255,24 @@ impl Readiness {
         if !self.waiters.others_wait(me) {
             return None;
         }
+        Some(self.wake_others(socket, mine, me))
+    }
+
+    /// The slow half of [`after_call`](Self::after_call): others wait.
+    #[inline(never)]
+    fn wake_others(
+        &self,
+        socket: &Socket,
+        mine: Direction,
+        me: Option<usize>,
+    ) -> Result<PollEvents> {
         let events = socket.get(crate::opt::Events);
         match events {
             Ok(ready) => self.waiters.wake_ready(ready, mine, me),
             // Terminated (or worse): everyone must find out for themselves.
             Err(_) => self.waiters.wake_everyone(),
         }
-        Some(events)
+        events
     }
 
     /// Drives one operation to completion: `attempt` runs under the socket's
@@ -256,9 +280,51 @@ impl Readiness {
     /// `Ok(Some(_))` or an error, so dropping the future in between loses
     /// nothing. `key` is the waiter's registration, kept by its future (which
     /// must call [`unregister`](Self::unregister) when dropped).
+    ///
+    /// Inline, and only the first attempt: in a busy loop most sends and
+    /// receives succeed at once, and there the layer's cost is the calls
+    /// and moves around `attempt` (callgrind, 64-byte inproc throughput:
+    /// 1,477 instructions per message with all of this out of line, 1,321
+    /// inline, 901 for the blocking API). Waiting is [`wait`](Self::wait).
+    #[inline]
     pub(crate) fn poll_with<T>(
         &self,
         socket: &Mutex<Socket>,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        key: &mut Option<usize>,
+        mut attempt: impl FnMut(&Socket) -> Attempt<T>,
+    ) -> Poll<Result<T>> {
+        let locked = lock(socket);
+        match attempt(&locked) {
+            Ok(Some(value)) => Poll::Ready(Ok(self.finish(&locked, direction, key, value))),
+            Err(e) => Poll::Ready(Err(self.finish(&locked, direction, key, e))),
+            Ok(None) => self.wait(locked, socket, cx, direction, key, attempt),
+        }
+    }
+
+    /// After an attempt that completed, still under the lock: the waiter is
+    /// gone, and the others are woken if the call readied their direction.
+    #[inline]
+    fn finish<V>(
+        &self,
+        locked: &Socket,
+        direction: Direction,
+        key: &mut Option<usize>,
+        value: V,
+    ) -> V {
+        self.waiters.unregister(direction, key);
+        self.after_call(locked, direction, None);
+        value
+    }
+
+    /// The rest of [`poll_with`](Self::poll_with), entered with the lock on
+    /// which `attempt` just found the socket not ready.
+    #[inline(never)]
+    fn wait<'s, T>(
+        &self,
+        mut locked: MutexGuard<'s, Socket>,
+        socket: &'s Mutex<Socket>,
         cx: &mut Context<'_>,
         direction: Direction,
         key: &mut Option<usize>,
@@ -269,37 +335,39 @@ impl Readiness {
         // full): act on it once per poll, then yield to the scheduler.
         let mut retried = false;
         loop {
-            let locked = lock(socket);
-            let outcome = match attempt(&locked) {
-                Ok(Some(value)) => Ok(value),
-                Err(e) => Err(e),
-                Ok(None) => {
-                    if let Some(Ok(ready)) = self.after_call(&locked, direction, *key) {
-                        if ready.contains(direction.event()) {
-                            if !retried {
-                                retried = true;
-                                continue; // became ready meanwhile
-                            }
-                            self.waiters.register(direction, key, cx.waker());
-                            cx.waker().wake_by_ref();
-                            return Poll::Pending;
-                        }
+            // Here `attempt` has just failed under `locked`.
+            let mut again = false;
+            if let Some(Ok(ready)) = self.after_call(&locked, direction, *key) {
+                if ready.contains(direction.event()) {
+                    if retried {
+                        self.waiters.register(direction, key, cx.waker());
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
                     }
-                    self.waiters.register(direction, key, cx.waker());
-                    drop(locked);
-                    match self.wait_for_fd(socket, cx, direction, *key, &mut retried) {
-                        Wait::Pending => return Poll::Pending,
-                        Wait::AttemptAgain => continue,
-                        Wait::Failed(e) => {
-                            self.waiters.unregister(direction, key);
-                            return Poll::Ready(Err(e));
-                        }
+                    retried = true;
+                    again = true; // became ready meanwhile
+                }
+            }
+            if !again {
+                self.waiters.register(direction, key, cx.waker());
+                drop(locked);
+                match self.wait_for_fd(socket, cx, direction, *key, &mut retried) {
+                    Wait::Pending => return Poll::Pending,
+                    Wait::AttemptAgain => {}
+                    Wait::Failed(e) => {
+                        self.waiters.unregister(direction, key);
+                        return Poll::Ready(Err(e));
                     }
                 }
-            };
-            self.waiters.unregister(direction, key);
-            self.after_call(&locked, direction, None);
-            return Poll::Ready(outcome);
+                locked = lock(socket);
+            }
+            match attempt(&locked) {
+                Ok(Some(value)) => {
+                    return Poll::Ready(Ok(self.finish(&locked, direction, key, value)))
+                }
+                Err(e) => return Poll::Ready(Err(self.finish(&locked, direction, key, e))),
+                Ok(None) => {}
+            }
         }
     }
 
@@ -325,7 +393,12 @@ impl Readiness {
             let locked = lock(socket);
             match locked.get(crate::opt::Events) {
                 Ok(ready) => {
-                    self.waiters.wake_ready(ready, direction, me);
+                    // The read may have processed commands that readied
+                    // the other direction; waking costs a lock, so only
+                    // when someone else waits.
+                    if self.waiters.others_wait(me) {
+                        self.waiters.wake_ready(ready, direction, me);
+                    }
                     if ready.contains(direction.event()) {
                         if !*retried {
                             *retried = true;
@@ -357,6 +430,7 @@ enum Wait {
 
 /// Locks a socket. A panic inside [`with_socket`](super::AsyncSocket::with_socket)
 /// cannot corrupt it (libzmq's state is not ours to tear), so poisoning is moot.
+#[inline]
 pub(crate) fn lock(socket: &Mutex<Socket>) -> MutexGuard<'_, Socket> {
     socket.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -175,6 +175,7 @@ impl AsyncSocket {
     /// Polls a receive of one part. `key` is the caller's waiter
     /// registration: `None` at first, kept between polls, and given to
     /// [`cancel_wait`](Self::cancel_wait) when dropped before completion.
+    #[inline]
     pub(crate) fn poll_recv(
         &self,
         cx: &mut Context<'_>,
@@ -186,6 +187,7 @@ impl AsyncSocket {
 
     /// Polls a receive of a whole multipart message; see
     /// [`poll_recv`](Self::poll_recv).
+    #[inline]
     pub(crate) fn poll_recv_multipart(
         &self,
         cx: &mut Context<'_>,
@@ -202,11 +204,13 @@ impl AsyncSocket {
 
     /// Forgets a waiter registration of a future that will not be polled
     /// again.
+    #[inline]
     pub(crate) fn cancel_wait(&self, direction: Direction, key: &mut Option<usize>) {
         self.readiness.unregister(direction, key);
     }
 
     /// Polls sending `outgoing`; see [`poll_recv`](Self::poll_recv).
+    #[inline]
     pub(crate) fn poll_send(
         &self,
         cx: &mut Context<'_>,
@@ -220,6 +224,7 @@ impl AsyncSocket {
     }
 }
 
+#[inline]
 fn try_recv_one(socket: &Socket) -> Attempt<Message> {
     let mut message = Message::new();
     match socket.recv_msg_into(&mut message, RecvFlags::DONTWAIT) {
@@ -250,15 +255,11 @@ impl Outgoing {
     }
 
     /// Sends everything or nothing, without blocking: `Ok(None)` when libzmq
-    /// would not take the first part now (nothing was sent).
+    /// would not take the first part now (nothing was sent). Inline for the
+    /// one-part case, the one a busy loop takes.
+    #[inline]
     pub(crate) fn try_send(&mut self, socket: &Socket) -> Attempt<()> {
         match self {
-            Outgoing::Sent => Ok(Some(())),
-            Outgoing::Invalid => {
-                *self = Outgoing::Sent;
-                Err(Error::with_kind(ErrorKind::InvalidInput, "send_multipart")
-                    .context("a multipart message needs at least one part"))
-            }
             // On failure libzmq leaves the message as it was: kept for a retry.
             Outgoing::One(message) => match socket.send_msg(message, SendFlags::DONTWAIT) {
                 Ok(()) => {
@@ -268,6 +269,20 @@ impl Outgoing {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
                 Err(e) => Err(e),
             },
+            _ => self.try_send_other(socket),
+        }
+    }
+
+    #[inline(never)]
+    fn try_send_other(&mut self, socket: &Socket) -> Attempt<()> {
+        match self {
+            Outgoing::Sent => Ok(Some(())),
+            Outgoing::Invalid => {
+                *self = Outgoing::Sent;
+                Err(Error::with_kind(ErrorKind::InvalidInput, "send_multipart")
+                    .context("a multipart message needs at least one part"))
+            }
+            Outgoing::One(_) => self.try_send(socket),
             Outgoing::Many(parts) => {
                 let last = parts.len().saturating_sub(1);
                 for (index, part) in parts.iter_mut().enumerate() {
@@ -362,6 +377,7 @@ impl<'a> SendFuture<'a> {
 impl Future for SendFuture<'_> {
     type Output = Result<()>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
         this.socket.poll_send(cx, &mut this.key, &mut this.outgoing)
@@ -385,6 +401,7 @@ pub struct RecvFuture<'a> {
 impl Future for RecvFuture<'_> {
     type Output = Result<Message>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         let this = self.get_mut();
         this.socket.poll_recv(cx, &mut this.key)
@@ -408,6 +425,7 @@ pub struct RecvMultipartFuture<'a> {
 impl Future for RecvMultipartFuture<'_> {
     type Output = Result<Multipart>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Multipart>> {
         let this = self.get_mut();
         this.socket.poll_recv_multipart(cx, &mut this.key)
