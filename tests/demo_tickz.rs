@@ -509,3 +509,28 @@ fn server_monitor_flag_shows_connection_events() {
     server.expect_err(LONG, |l| l.contains("handshake succeeded"));
     server.expect_err(LONG, |l| l.contains("disconnected"));
 }
+
+/// Without the DRAFT API, `--radio` and `--dish` are refused with a message
+/// saying how to get them, not ignored.
+#[cfg(not(zmq_draft))]
+#[test]
+fn radio_and_dish_without_the_draft_feature_say_to_rebuild_with_it() {
+    for args in [
+        &["server", "--radio", "udp://127.0.0.1:9013"][..],
+        &[
+            "client",
+            "--plain",
+            "--dish",
+            "udp://127.0.0.1:9013",
+            "AAPL",
+        ][..],
+    ] {
+        let out = Command::new(example("tickz")).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("rebuild with --features draft"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -16,6 +16,18 @@
 //!     --curve-cert client-keys/carol.key_secret AAPL
 //! ```
 //!
+//! Over UDP multicast with RADIO/DISH (libzmq's DRAFT API: build with
+//! `--features draft`), each tick one datagram whose group is its symbol; the
+//! PUB keeps publishing as before:
+//!
+//! ```text
+//! cargo run --features draft --example tickz -- server --radio udp://239.0.0.1:9013
+//! cargo run --features draft --example tickz -- client --dish udp://239.0.0.1:9013 AAPL
+//! ```
+//!
+//! Without the feature, `--radio` and `--dish` are refused with a message
+//! saying to rebuild with it (exit status 2).
+//!
 //! Diagnostics: a client silent for 5 s says why it probably is (no
 //! connection, a failed handshake, its CURVE key refused); the server logs
 //! each refused or failed handshake with the peer's address, and with
@@ -65,6 +77,13 @@ enum Command {
         /// disconnected...), not only refused and failed handshakes.
         #[arg(long)]
         monitor: bool,
+        /// Also send every tick over a RADIO to this udp:// endpoint: a
+        /// multicast group such as udp://239.0.0.1:9013 (or
+        /// udp://IFACE;239.0.0.1:9013), or one client's unicast address. One
+        /// datagram per tick, group = symbol, body = timestamp and price
+        /// (16 bytes). Needs --features draft; unencrypted, so not with CURVE.
+        #[arg(long, value_name = "UDP_EP", conflicts_with = "curve_secret")]
+        radio: Option<String>,
         #[command(flatten)]
         curve: curve::ServerArgs,
     },
@@ -75,6 +94,12 @@ enum Command {
         /// The server's PUB endpoint.
         #[arg(long, value_name = "EP", default_value = "tcp://localhost:9003")]
         connect: String,
+        /// Read the ticks from RADIO datagrams instead of the PUB: a DISH
+        /// bound to this udp:// endpoint (the server's --radio address, e.g.
+        /// udp://239.0.0.1:9013), joining one group per symbol. Needs
+        /// --features draft; not with CURVE.
+        #[arg(long, value_name = "UDP_EP", conflicts_with_all = ["connect", "curve_server_key"])]
+        dish: Option<String>,
         /// Print `SYMBOL PRICE TIME` per tick (price with three decimals, UTC time).
         #[arg(long)]
         plain: bool,
@@ -100,15 +125,23 @@ fn main() -> ExitCode {
             bind,
             interval,
             monitor,
+            radio,
             curve,
-        } => run_server(&bind, Duration::from_millis(interval), monitor, &curve),
+        } => run_server(
+            &bind,
+            Duration::from_millis(interval),
+            monitor,
+            radio.as_deref(),
+            &curve,
+        ),
         Command::Client {
             connect,
+            dish,
             plain,
             count,
             symbols,
             curve,
-        } => run_client(&connect, plain, count, symbols, &curve),
+        } => run_client(&connect, dish.as_deref(), plain, count, symbols, &curve),
         Command::Keys(keys) => {
             curve::create_keys("tickz keys", &keys.dir, &keys.name).map(|()| ExitCode::SUCCESS)
         }
@@ -124,7 +157,32 @@ fn main() -> ExitCode {
 
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
-fn run_server(bind: &str, interval: Duration, monitor: bool, curve: &curve::ServerArgs) -> Outcome {
+/// Without the DRAFT API there is no RADIO or DISH: say so and how to get
+/// it, rather than ignore the option.
+#[cfg(not(zmq_draft))]
+fn needs_draft(who: &str, option: &str) -> Outcome {
+    eprintln!(
+        "tickz {who}: {option} needs RADIO/DISH sockets, which are in libzmq's DRAFT API: \
+         rebuild with --features draft (cargo run --features draft --example tickz -- ...)"
+    );
+    Ok(ExitCode::from(2))
+}
+
+fn run_server(
+    bind: &str,
+    interval: Duration,
+    monitor: bool,
+    radio: Option<&str>,
+    curve: &curve::ServerArgs,
+) -> Outcome {
+    #[cfg(not(zmq_draft))]
+    if radio.is_some() {
+        return needs_draft("server", "--radio");
+    }
+    if let Some(radio) = radio.filter(|r| !r.starts_with("udp://")) {
+        eprintln!("tickz server: --radio takes a udp:// endpoint, not {radio}");
+        return Ok(ExitCode::from(2));
+    }
     let ctx = zmq::Context::new();
     // The authenticator (if any) must be running before the PUB binds.
     let curve = curve.setup(&ctx)?;
@@ -135,6 +193,11 @@ fn run_server(bind: &str, interval: Duration, monitor: bool, curve: &curve::Serv
         curve.as_ref().map(curve::ServerCurve::secret),
     )?;
     server.watch_peers(monitor, Box::new(|line| eprintln!("tickz server: {line}")))?;
+    #[cfg(zmq_draft)]
+    if let Some(radio) = radio {
+        server.add_radio(&ctx, radio)?;
+        eprintln!("tickz server: radio to {radio}, one group per symbol");
+    }
     if let Some(curve) = &curve {
         eprintln!("tickz server: {}", curve.summary);
     }
@@ -149,6 +212,7 @@ fn run_server(bind: &str, interval: Duration, monitor: bool, curve: &curve::Serv
 
 fn run_client(
     connect: &str,
+    dish: Option<&str>,
     plain: bool,
     count: Option<u64>,
     symbols: Vec<String>,
@@ -179,7 +243,26 @@ fn run_client(
         );
     }
     let ctx = zmq::Context::new();
-    let mut client = client::TickClient::connect_curve(&ctx, connect, curve.as_ref())?;
+    let mut client = match dish {
+        None => client::TickClient::connect_curve(&ctx, connect, curve.as_ref())?,
+        #[cfg(not(zmq_draft))]
+        Some(_) => return needs_draft("client", "--dish"),
+        #[cfg(zmq_draft)]
+        Some(endpoint) => {
+            if !endpoint.starts_with("udp://") {
+                eprintln!("tickz client: --dish takes a udp:// endpoint, not {endpoint}");
+                return Ok(ExitCode::from(2));
+            }
+            if let Some(long) = symbols.iter().find(|s| s.len() > zmq::GROUP_MAX_LENGTH) {
+                eprintln!(
+                    "tickz client: {long:.20}… is too long for a DISH group (at most {} bytes)",
+                    zmq::GROUP_MAX_LENGTH
+                );
+                return Ok(ExitCode::from(2));
+            }
+            client::TickClient::dish(&ctx, endpoint)?
+        }
+    };
     for symbol in &symbols {
         client.follow(symbol)?;
     }

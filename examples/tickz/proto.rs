@@ -47,6 +47,8 @@ pub enum TickError {
     BadSymbol,
     BadTimestamp,
     BadPrice,
+    /// A RADIO/DISH datagram whose body is not the 16 bytes of a tick.
+    DatagramSize(usize),
 }
 
 /// Checks a symbol: ASCII `[A-Z][A-Z0-9]+`.
@@ -100,6 +102,28 @@ pub fn encode(symbol: &str, time: f64, price: f64) -> [Vec<u8>; 3] {
         time.to_le_bytes().to_vec(),
         price.to_le_bytes().to_vec(),
     ]
+}
+
+/// The body of a tick sent over RADIO/DISH (`--radio`, `--dish`): the
+/// timestamp and price frames of [`encode`], back to back (16 bytes). The
+/// symbol travels as the message's group; RADIO/DISH carry one frame only.
+#[allow(dead_code)] // used by the RADIO path only, which needs draft
+pub fn encode_datagram(time: f64, price: f64) -> [u8; 16] {
+    let mut body = [0; 16];
+    body[..8].copy_from_slice(&time.to_le_bytes());
+    body[8..].copy_from_slice(&price.to_le_bytes());
+    body
+}
+
+/// Decodes a tick received over DISH: its group is the symbol, its body
+/// what [`encode_datagram`] made; checked as [`decode`] checks frames.
+#[allow(dead_code)] // used by the DISH path only, which needs draft
+pub fn decode_datagram(group: &[u8], body: &[u8]) -> Result<Tick, TickError> {
+    if body.len() != 16 {
+        return Err(TickError::DatagramSize(body.len()));
+    }
+    let (time, price) = body.split_at(8);
+    decode(&[group, time, price])
 }
 
 /// Reads a timestamp frame in either format.
@@ -193,6 +217,24 @@ mod tests {
                 price: 95.35
             }
         );
+    }
+
+    #[test]
+    fn datagrams_carry_the_frames_after_the_symbol() {
+        let body = encode_datagram(1_402_597_805.25, 95.35);
+        let frames = encode("AAPL", 1_402_597_805.25, 95.35);
+        assert_eq!(body[..8], frames[1][..]);
+        assert_eq!(body[8..], frames[2][..]);
+        assert_eq!(
+            decode_datagram(b"AAPL", &body),
+            decode(&frames),
+            "the same tick either way"
+        );
+        assert_eq!(
+            decode_datagram(b"AAPL", &body[..15]),
+            Err(TickError::DatagramSize(15))
+        );
+        assert_eq!(decode_datagram(b"", &body), Err(TickError::BadSymbol));
     }
 
     #[test]

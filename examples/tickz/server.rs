@@ -1,4 +1,5 @@
-//! The tickz server: a PUB that publishes every symbol's price each tick.
+//! The tickz server: a PUB that publishes every symbol's price each tick,
+//! and with `--radio` (draft) a RADIO that sends the same ticks over UDP.
 
 use super::peers::PeerLog;
 use super::{clock, proto};
@@ -17,6 +18,9 @@ pub struct TickServer {
     interval: Duration,
     prices: Vec<(String, f64)>,
     peers: Option<(PeerLog, Log)>,
+    /// The RADIO of `--radio`, if any: every tick goes out on it too.
+    #[cfg(zmq_draft)]
+    radio: Option<Socket>,
     /// The PUB's endpoint, with the port a wildcard bind got.
     pub endpoint: String,
 }
@@ -54,7 +58,34 @@ impl TickServer {
                 .map(|&(s, p)| (s.to_owned(), p))
                 .collect(),
             peers: None,
+            #[cfg(zmq_draft)]
+            radio: None,
         })
+    }
+
+    /// Sends every tick over a RADIO as well (draft), connected to a
+    /// `udp://` endpoint: a multicast group address such as
+    /// `udp://239.0.0.1:9013` (or `udp://IFACE;239.0.0.1:9013` to pick the
+    /// interface), or one DISH's unicast address. Each tick is one datagram
+    /// whose group is the symbol (see [`proto::encode_datagram`]).
+    #[cfg(zmq_draft)]
+    pub fn add_radio(&mut self, ctx: &zmq::Context, endpoint: &str) -> zmq::Result<()> {
+        if !endpoint.starts_with("udp://") {
+            return Err(
+                zmq::Error::with_kind(zmq::ErrorKind::InvalidInput, "--radio")
+                    .context("takes a udp:// endpoint"),
+            );
+        }
+        debug_assert!(proto::SYMBOLS
+            .iter()
+            .all(|(s, _)| s.len() <= zmq::GROUP_MAX_LENGTH));
+        let radio = ctx.socket(SocketType::Radio)?;
+        radio.set(zmq::opt::Linger, Duration::from_millis(200))?;
+        // Over UDP the RADIO is the side that connects (sends datagrams to
+        // the address) and the DISH the side that binds.
+        radio.connect(endpoint)?;
+        self.radio = Some(radio);
+        Ok(())
     }
 
     /// Logs one line per refused or failed handshake (the peer's address
@@ -88,6 +119,11 @@ impl TickServer {
             *price = proto::walk(*price, rng.random_range(-1.0..1.0));
             self.publisher
                 .send_multipart(proto::encode(symbol, now, *price))?;
+            #[cfg(zmq_draft)]
+            if let Some(radio) = &self.radio {
+                let datagram = zmq::Message::from_slice(&proto::encode_datagram(now, *price));
+                radio.send(datagram.with_group(symbol)?)?;
+            }
         }
         Ok(())
     }

@@ -47,6 +47,11 @@ pub fn example(name: &str) -> PathBuf {
     if cfg!(feature = "tokio") {
         cargo.args(["--features", "tokio"]);
     }
+    // A draft test (RADIO/DISH in tickz) needs the example built with the
+    // DRAFT API too.
+    if cfg!(feature = "draft") {
+        cargo.args(["--features", "draft"]);
+    }
     // Build into the target directory this test runs from (it may be a
     // `--target-dir` of the caller's), so the example links the same libzmq.
     if let Some(target_dir) = profile_dir.parent() {
