@@ -500,6 +500,8 @@ pub mod opt {
 
     /// The file descriptor that signals socket events, for external event
     /// loops (read-only; edge-triggered: see [`Socket::fd`](crate::Socket::fd)). libzmq: `ZMQ_FD`.
+    /// The thread-safe (draft) socket types have none: an
+    /// [`ErrorKind::NotSupported`] error.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Fd;
     impl SocketOption for Fd {
@@ -509,7 +511,16 @@ pub mod opt {
     impl Get for Fd {
         type Value = std::os::raw::c_int;
         fn get(self, s: &Socket) -> Result<c_int> {
-            get_i32(s, Self::ID, Self::NAME)
+            get_i32(s, Self::ID, Self::NAME).map_err(|e| {
+                // libzmq's bare EINVAL for the thread-safe (draft) types,
+                // which have no ZMQ_FD, said in words a user can act on.
+                if e.errno() == libc::EINVAL && s.get(ThreadSafe).unwrap_or(false) {
+                    Error::new(libc::ENOTSUP, "getsockopt ZMQ_FD")
+                        .context("thread-safe sockets have none; wait on them with a Poller")
+                } else {
+                    e
+                }
+            })
         }
     }
 

@@ -721,6 +721,13 @@ impl Socket {
     /// `POLLIN`. Also check `events` after every send or receive, as those
     /// can consume the notification without the fd becoming readable again.
     /// Never read from or write to the fd yourself.
+    ///
+    /// The thread-safe socket types of the `draft` feature (SERVER, CLIENT,
+    /// RADIO, DISH, ...) have no `ZMQ_FD`: an [`ErrorKind::NotSupported`]
+    /// error that says so. So they cannot be driven by an external event
+    /// loop (nor by `zmq::tokio`, whose `AsyncSocket::new` fails the same
+    /// way): wait on them with a [`Poller`] on a thread of its own, or in
+    /// `tokio::task::spawn_blocking`.
     pub fn fd(&self) -> Result<RawFd> {
         self.get(crate::opt::Fd)
     }

@@ -206,3 +206,34 @@ fn channels_pair_up() {
     a.send("pong").unwrap();
     assert_eq!(b.recv_string().unwrap(), "pong");
 }
+
+/// Thread-safe sockets have no `ZMQ_FD` (libzmq answers a bare EINVAL): the
+/// error says so and what to use instead, for `Socket::fd` and for
+/// `zmq::tokio::AsyncSocket::new`, which needs that fd.
+#[test]
+fn thread_safe_types_have_no_fd_and_the_error_says_to_use_a_poller() {
+    let ctx = Context::new();
+    for kind in [SocketType::Server, SocketType::Client, SocketType::Dish] {
+        let socket = ctx.socket(kind).unwrap();
+        let err = socket.fd().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotSupported, "{kind}: {err}");
+        assert!(err.to_string().contains("Poller"), "{kind}: {err}");
+    }
+    // A classic socket still has one.
+    assert!(ctx.socket(SocketType::Dealer).unwrap().fd().is_ok());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = ctx.socket(SocketType::Server).unwrap();
+        let err = zmq::tokio::AsyncSocket::new(server).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotSupported, "{err}");
+        assert!(
+            err.to_string()
+                .contains("thread-safe sockets have none; wait on them with a Poller"),
+            "{err}"
+        );
+    });
+}
