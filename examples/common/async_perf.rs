@@ -54,10 +54,11 @@ fn current_thread() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Error(format!("error in tokio: {e}")))
 }
 
-/// Receives one message and checks its size.
+/// Checks a received message's size. A plain function, not an `async fn`
+/// around `recv`: a nested future moves the 64-byte message through one more
+/// `Result` per message (callgrind: ~60 instructions of ~1,300 per message).
 #[inline(always)]
-async fn recv_sized(socket: &AsyncSocket, size: usize) -> Result<Message, Failure> {
-    let msg = socket.recv().await?;
+fn sized(msg: Message, size: usize) -> Result<Message, Failure> {
     if msg.len() != size {
         return Err(wrong_size());
     }
@@ -82,10 +83,10 @@ async fn send_all(socket: &AsyncSocket, payload: &Payload, count: u64) -> Outcom
 
 /// Receives `count` messages and prints the rate, as `local_thr` does.
 async fn receive_and_report(socket: &AsyncSocket, size: usize, count: u64) -> Result<u64, Failure> {
-    recv_sized(socket, size).await?;
+    sized(socket.recv().await?, size)?;
     let watch = Instant::now();
     for _ in 1..count {
-        recv_sized(socket, size).await?;
+        sized(socket.recv().await?, size)?;
     }
     Ok(elapsed_us(watch).max(1))
 }
@@ -155,7 +156,7 @@ async fn local_lat(args: &[String]) -> Outcome {
     socket.bind(bind_to)?;
     let socket = AsyncSocket::new(socket)?;
     for _ in 0..roundtrip_count {
-        let msg = recv_sized(&socket, message_size).await?;
+        let msg = sized(socket.recv().await?, message_size)?;
         socket.send(msg).await?;
     }
     // As the C program does: give the last reply time to leave.
@@ -173,7 +174,7 @@ async fn bounce(
     let watch = Instant::now();
     for _ in 0..roundtrip_count {
         socket.send(msg).await?;
-        msg = recv_sized(socket, message_size).await?;
+        msg = sized(socket.recv().await?, message_size)?;
     }
     let elapsed = elapsed_us(watch);
     Ok(elapsed as f64 / (roundtrip_count * 2) as f64)
