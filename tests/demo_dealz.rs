@@ -12,7 +12,7 @@ use demo_support::{endpoints_in, example, python, Proc};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -105,19 +105,21 @@ struct Desk {
 }
 
 fn start_desk(handle: &str, extra: &[&str]) -> Desk {
-    start_desk_with(example("dealz"), handle, extra, &[])
+    start_desk_with(example("dealz"), handle, extra, &[], &[])
 }
 
-/// A desk running `program` (dealz, or a copy), whose servers get `server_extra`.
+/// A desk running `program` (dealz, or a copy), whose tickz server gets
+/// `tickz_extra` and whose chatz server gets `chatz_extra`.
 fn start_desk_with(
     program: PathBuf,
     handle: &str,
     extra: &[&str],
-    server_extra: &[String],
+    tickz_extra: &[String],
+    chatz_extra: &[String],
 ) -> Desk {
-    let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500, server_extra);
+    let (tickz, tickz_endpoint) = tickz_server("tcp://127.0.0.1:*", 500, tickz_extra);
     let (chatz, chatz_router, chatz_feed) =
-        chatz_server("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", server_extra);
+        chatz_server("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", chatz_extra);
     // The workers the host spawns are the valuz example next to it.
     example("valuz");
     let mut cmd = Command::new(program);
@@ -774,7 +776,7 @@ fn without_valuz_next_to_it_the_desk_runs_its_own_copy_of_the_worker() {
         let alone = tempfile::tempdir().unwrap();
         let copy = alone.path().join("dealz");
         std::fs::copy(example("dealz"), &copy).expect("copying dealz");
-        let desk = start_desk_with(copy, "loner", &["--workers", "2"], &[]);
+        let desk = start_desk_with(copy, "loner", &["--workers", "2"], &[], &[]);
         let mut driver = Driver::start();
         let page = driver.browser().await;
         open(&page, &desk.url).await;
@@ -798,36 +800,70 @@ fn without_valuz_next_to_it_the_desk_runs_its_own_copy_of_the_worker() {
 fn over_curve_the_desk_reaches_both_servers_with_one_server_key() {
     browser_test(|| async {
         let keys = tempfile::tempdir().unwrap();
-        demo_support::make_keys("tickz", keys.path(), "server");
-        let secret = keys.path().join("server.key_secret");
-        let public = keys.path().join("server.key");
-        let server_extra = vec!["--curve-secret".to_owned(), secret.display().to_string()];
-        let public = public.display().to_string();
+        let server = server_keys(keys.path(), "server");
+        let public = keys.path().join("server.key").display().to_string();
         let desk = start_desk_with(
             example("dealz"),
             "curvy",
             &["--curve-server-key", &public],
-            &server_extra,
+            &server,
+            &server,
         );
-        let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &format!("{}?follow=GOOG", desk.url)).await;
-        wait_for(
-            &page,
-            LONG,
-            "GOOG ticks over CURVE",
-            "return (dealz.ticks.GOOG || 0) >= 2",
-        )
-        .await;
-        wait_for(
-            &page,
-            LONG,
-            "the chat links up over CURVE",
-            "return document.getElementById('link-chatz').dataset.up === 'true'",
-        )
-        .await;
-        page.close().await.unwrap();
+        both_links_up_over_curve(&desk).await;
     });
+}
+
+#[test]
+fn over_curve_each_server_may_have_its_own_key() {
+    browser_test(|| async {
+        let keys = tempfile::tempdir().unwrap();
+        let tickz = server_keys(keys.path(), "tickz-server");
+        let chatz = server_keys(keys.path(), "chatz-server");
+        let public = |name: &str| keys.path().join(name).display().to_string();
+        let (chatz_public, tickz_public) = (public("chatz-server.key"), public("tickz-server.key"));
+        let desk = start_desk_with(
+            example("dealz"),
+            "twokeys",
+            &[
+                "--curve-server-key",
+                &chatz_public,
+                "--tickz-server-key",
+                &tickz_public,
+            ],
+            &tickz,
+            &chatz,
+        );
+        both_links_up_over_curve(&desk).await;
+    });
+}
+
+/// Makes the key pair `NAME` in `dir`; a server's options to use it.
+fn server_keys(dir: &Path, name: &str) -> Vec<String> {
+    demo_support::make_keys("tickz", dir, name);
+    let secret = dir.join(format!("{name}.key_secret"));
+    vec!["--curve-secret".to_owned(), secret.display().to_string()]
+}
+
+/// A page on `desk` sees GOOG ticks and the chat's link come up.
+async fn both_links_up_over_curve(desk: &Desk) {
+    let mut driver = Driver::start();
+    let page = driver.browser().await;
+    open(&page, &format!("{}?follow=GOOG", desk.url)).await;
+    wait_for(
+        &page,
+        LONG,
+        "GOOG ticks over CURVE",
+        "return (dealz.ticks.GOOG || 0) >= 2",
+    )
+    .await;
+    wait_for(
+        &page,
+        LONG,
+        "the chat links up over CURVE",
+        "return document.getElementById('link-chatz').dataset.up === 'true'",
+    )
+    .await;
+    page.close().await.unwrap();
 }
 
 #[test]

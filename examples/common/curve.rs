@@ -112,7 +112,7 @@ impl ClientArgs {
 }
 
 /// A Z85 public key, or the public key of a certificate file.
-fn server_key(key_or_file: &str) -> Result<PublicKey, Failure> {
+pub fn server_key(key_or_file: &str) -> Result<PublicKey, Failure> {
     let path = Path::new(key_or_file);
     if path.is_file() {
         return Certificate::load(path)

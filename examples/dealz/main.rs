@@ -84,6 +84,24 @@ struct Cli {
     demo: bool,
     #[command(flatten)]
     curve: curve::ClientArgs,
+    /// The chatz server's public key (Z85 or its `NAME.key`), when it is not
+    /// the one of --curve-server-key.
+    #[arg(
+        long,
+        value_name = "KEY_OR_FILE",
+        allow_hyphen_values = true,
+        requires = "curve_server_key"
+    )]
+    chatz_server_key: Option<String>,
+    /// The tickz server's public key (Z85 or its `NAME.key`), when it is not
+    /// the one of --curve-server-key.
+    #[arg(
+        long,
+        value_name = "KEY_OR_FILE",
+        allow_hyphen_values = true,
+        requires = "curve_server_key"
+    )]
+    tickz_server_key: Option<String>,
     /// Run as a valuz worker (how the host spawns its own workers when no
     /// `valuz` program is next to it): PULL, PUSH and CONTROL endpoints.
     #[arg(long, num_args = 3, value_names = ["PULL", "PUSH", "CONTROL"], hide = true)]
@@ -91,6 +109,30 @@ struct Cli {
 }
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Our key pair (--curve-cert, or made for this run) and each server's key:
+/// --chatz-server-key and --tickz-server-key replace --curve-server-key for
+/// a server that does not share the other's key pair.
+fn server_keys(cli: &Cli) -> Result<ServerKeys, String> {
+    let shared = cli.curve.setup().map_err(|e| e.to_string())?;
+    let with_key = |option: &str, key: &Option<String>| match (&shared, key) {
+        (Some((_, own)), Some(key)) => curve::server_key(key)
+            .map(|key| Some((key, own.clone())))
+            .map_err(|e| format!("--{option}: {e}")),
+        // clap's `requires` keeps a per-server key from coming alone.
+        _ => Ok(shared.clone()),
+    };
+    Ok(ServerKeys {
+        chatz: with_key("chatz-server-key", &cli.chatz_server_key)?,
+        tickz: with_key("tickz-server-key", &cli.tickz_server_key)?,
+    })
+}
+
+/// The CURVE settings of the host's two server links (`None`: plain).
+struct ServerKeys {
+    chatz: Option<chat::Curve>,
+    tickz: Option<chat::Curve>,
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -101,7 +143,7 @@ fn main() -> ExitCode {
         eprintln!("dealz: handle {:?} refused: {why}", cli.handle);
         return ExitCode::from(2);
     }
-    let curve = match cli.curve.setup() {
+    let curve = match server_keys(&cli) {
         Ok(curve) => curve,
         Err(e) => {
             eprintln!("dealz: {e}");
@@ -135,7 +177,7 @@ fn main() -> ExitCode {
 /// exits regardless.
 const SHUTDOWN_LIMIT: Duration = Duration::from_millis(1800);
 
-async fn run(cli: Cli, curve: Option<chat::Curve>) -> Result<(), Failure> {
+async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
     let ctx = zmq::Context::new();
     // With --demo the servers get their own context: they are the "remote"
     // side, and stopping the host's sockets never waits on theirs.
@@ -162,14 +204,14 @@ async fn run(cli: Cli, curve: Option<chat::Curve>) -> Result<(), Failure> {
         valuation::WorkerCommand::new(cli.worker_cmd.as_deref())?,
     )?;
     let (follow_tx, follow_rx) = mpsc::channel(64);
-    ticker::spawn(&ctx, &cli.tickz, curve.clone(), desk.clone(), follow_rx)?;
+    ticker::spawn(&ctx, &cli.tickz, curve.tickz, desk.clone(), follow_rx)?;
     let (post_tx, post_rx) = mpsc::channel(64);
     chat::spawn(
         &ctx,
         &cli.handle,
         &cli.chatz,
         &cli.chatz_feed,
-        curve,
+        curve.chatz,
         desk.clone(),
         post_rx,
     )?;
