@@ -531,6 +531,76 @@ fn posts_queued_while_the_server_was_away_are_delivered_when_it_is_back() {
     assert_eq!(client.pending(), 0);
 }
 
+/// The broadcast of a post and the server's reply travel on two sockets, so
+/// the broadcast can come first: the post is then delivered, not pending, and
+/// a reply that never comes must not make the client post it a second time.
+#[test]
+fn a_post_whose_broadcast_overtakes_the_reply_is_delivered_once() {
+    let ctx = zmq::Context::new();
+    let router = ctx.socket(SocketType::Router).unwrap();
+    router.set(zmq::opt::Linger, Duration::ZERO).unwrap();
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    // An XPUB, to know when the client's subscription is in.
+    let feed = ctx.socket(SocketType::XPub).unwrap();
+    feed.set(zmq::opt::Linger, Duration::ZERO).unwrap();
+    feed.set(zmq::opt::RcvTimeo, LONG).unwrap();
+    feed.bind("tcp://127.0.0.1:*").unwrap();
+    let (router_ep, feed_ep) = (
+        router.last_endpoint().unwrap(),
+        feed.last_endpoint().unwrap(),
+    );
+    let mut client = ChatClient::connect(&ctx, "alice", &router_ep, &feed_ep).unwrap();
+    assert_eq!(feed.recv().unwrap()[0], 1, "a subscription");
+    let answer = |request: &zmq::Multipart| {
+        router
+            .send_multipart([&request[0][..], b"", b"alice"])
+            .unwrap()
+    };
+    let post = chatz::proto::post("alice", "overtaken");
+    let body = |request: &zmq::Multipart| request.last().unwrap().to_vec();
+
+    // Keep-alives are answered until the post comes; it is broadcast, and
+    // never answered.
+    client.post("overtaken");
+    let request = loop {
+        let request = next_request(&mut client, &router);
+        if body(&request) == post.as_bytes() {
+            break request;
+        }
+        answer(&request);
+    };
+    drop(request);
+    feed.send(post.as_str()).unwrap();
+    step_until(&mut client, |e| {
+        e.contains(&Event::Broadcast {
+            handle: "alice".into(),
+            message: "overtaken".into(),
+        })
+    });
+    assert_eq!(client.pending(), 0, "{:?}", client.pending_posts());
+
+    // The reply times out; the client's next requests are keep-alives only.
+    step_until(&mut client, |e| e.contains(&Event::ServerGone));
+    for _ in 0..3 {
+        let request = next_request(&mut client, &router);
+        assert_eq!(body(&request), b"alice", "posted twice?");
+        answer(&request);
+    }
+    assert_eq!(client.pending(), 0, "{:?}", client.pending_posts());
+}
+
+/// Steps `client` until `router` holds a request from it (bounded by LONG).
+fn next_request(client: &mut ChatClient, router: &Socket) -> zmq::Multipart {
+    let deadline = Instant::now() + LONG;
+    loop {
+        if let Some(request) = router.try_recv_multipart().unwrap() {
+            return request;
+        }
+        assert!(Instant::now() < deadline, "no request from the client");
+        client.step(Duration::from_millis(20)).unwrap();
+    }
+}
+
 #[test]
 fn a_post_that_never_comes_back_on_the_feed_is_reported() {
     let ctx = zmq::Context::new();

@@ -185,11 +185,15 @@ pub async fn run(
         let now = Instant::now();
         if let Some((sent, post)) = &mut in_flight {
             if now - *sent >= REPLY_TIMEOUT {
-                // Lazy pirate: this REQ is stuck waiting for a reply; replace it.
+                // Lazy pirate: this REQ is stuck waiting for a reply; replace
+                // it, and send its post again unless the feed showed it arrived.
                 if let Some(post) = post.take() {
-                    outbox.push_front(post);
+                    if !echoed_in_flight {
+                        outbox.push_front(post);
+                    }
                 }
                 in_flight = None;
+                echoed_in_flight = false;
                 req = request_socket(ctx, server, curve.as_ref())?;
                 if online != Some(false) {
                     online = Some(false);
@@ -210,7 +214,12 @@ pub async fn run(
             }
         }
         if let Some(ended) = input_ended {
-            let in_flight_post = in_flight.as_ref().is_some_and(|(_, p)| p.is_some());
+            // A post whose broadcast overtook its reply is delivered.
+            let unechoed = in_flight
+                .as_ref()
+                .and_then(|(_, p)| p.as_ref())
+                .filter(|_| !echoed_in_flight);
+            let in_flight_post = unechoed.is_some();
             let pending = outbox.len() + awaiting_echo.len() + usize::from(in_flight_post);
             if pending == 0 {
                 if now - *drained.get_or_insert(now) >= ECHO_GRACE {
@@ -220,11 +229,10 @@ pub async fn run(
                 show(Line::Err(format!(
                     "chatz: giving up on {pending} unsent post(s):"
                 )));
-                let in_flight_post = in_flight.iter().filter_map(|(_, p)| p.as_ref());
                 for post in awaiting_echo
                     .iter()
                     .map(|(_, p)| p)
-                    .chain(in_flight_post)
+                    .chain(unechoed)
                     .chain(&outbox)
                 {
                     show(Line::Err(format!("chatz: not delivered: {post:?}")));

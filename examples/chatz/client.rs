@@ -171,16 +171,22 @@ impl ChatClient {
     pub fn pending(&self) -> usize {
         self.outbox.len()
             + self.awaiting_echo.len()
-            + self
-                .in_flight
-                .as_ref()
-                .map_or(0, |(_, p)| usize::from(p.is_some()))
+            + usize::from(self.unechoed_in_flight().is_some())
+    }
+
+    /// The post of the request in flight, unless it already came back on
+    /// the feed (the broadcast can overtake the server's reply).
+    fn unechoed_in_flight(&self) -> Option<&str> {
+        match &self.in_flight {
+            Some((_, Some(post))) if !self.echoed_in_flight => Some(post),
+            _ => None,
+        }
     }
 
     /// The posts [`pending`](Self::pending) counts, oldest first: to tell
     /// the user which ones did not make it when the client gives up.
     pub fn pending_posts(&self) -> Vec<&str> {
-        let in_flight = self.in_flight.as_ref().and_then(|(_, p)| p.as_deref());
+        let in_flight = self.unechoed_in_flight();
         self.awaiting_echo
             .iter()
             .map(|(_, p)| p.as_str())
@@ -254,11 +260,15 @@ impl ChatClient {
         }
         if let Some((sent, post)) = &mut self.in_flight {
             if sent.elapsed() >= REPLY_TIMEOUT {
-                // Lazy pirate: this REQ is stuck waiting; replace it.
+                // Lazy pirate: this REQ is stuck waiting; replace it, and
+                // send its post again unless the feed showed it arrived.
                 if let Some(post) = post.take() {
-                    self.outbox.push_front(post);
+                    if !self.echoed_in_flight {
+                        self.outbox.push_front(post);
+                    }
                 }
                 self.in_flight = None;
+                self.echoed_in_flight = false;
                 self.req = request_socket(&self.ctx, &self.server, self.curve.as_ref())?;
                 if self.online != Some(false) {
                     self.online = Some(false);
