@@ -386,19 +386,7 @@ fn curve_server_with_an_allow_list_takes_listed_clients_only() {
         .unwrap();
     assert!(!again.status.success());
 
-    let mut cmd = Command::new(example("chatz"));
-    cmd.args([
-        "server",
-        "--router",
-        "tcp://127.0.0.1:*",
-        "--publish",
-        "tcp://127.0.0.1:*",
-    ]);
-    cmd.arg("--curve-secret")
-        .arg(server_dir.join("server.key_secret"))
-        .arg("--allow-keys")
-        .arg(&allowed);
-    let mut server = Proc::spawn("chatz curve server", cmd);
+    let mut server = curve_server(&server_dir.join("server.key_secret"), &allowed);
     server.expect_err(LONG, |l| {
         l.contains(&server_key) && l.contains("1 client key")
     });
@@ -479,6 +467,24 @@ fn curve_server_with_an_allow_list_takes_listed_clients_only() {
     );
     alice.close_stdin();
     assert!(alice.wait(LONG).success());
+}
+
+/// A chatz server process on free ports with the secret certificate
+/// `secret`, letting in only the clients whose keys are in `allowed`.
+fn curve_server(secret: &std::path::Path, allowed: &std::path::Path) -> Proc {
+    let mut cmd = Command::new(example("chatz"));
+    cmd.args([
+        "server",
+        "--router",
+        "tcp://127.0.0.1:*",
+        "--publish",
+        "tcp://127.0.0.1:*",
+    ]);
+    cmd.arg("--curve-secret")
+        .arg(secret)
+        .arg("--allow-keys")
+        .arg(allowed);
+    Proc::spawn("chatz curve server", cmd)
 }
 
 /// Steps `client` until `done` says so (bounded by LONG), returning every event.
@@ -696,19 +702,10 @@ fn refused_plain_client_says_why_within_six_seconds_and_the_server_names_it() {
     let server_key = make_keys("chatz", &keys.path().join("server"), "server");
     make_keys("chatz", &keys.path().join("allowed"), "alice");
     make_keys("chatz", &keys.path().join("others"), "mallory");
-    let mut cmd = Command::new(example("chatz"));
-    cmd.args([
-        "server",
-        "--router",
-        "tcp://127.0.0.1:*",
-        "--publish",
-        "tcp://127.0.0.1:*",
-    ]);
-    cmd.arg("--curve-secret")
-        .arg(keys.path().join("server/server.key_secret"))
-        .arg("--allow-keys")
-        .arg(keys.path().join("allowed"));
-    let mut server = Proc::spawn("chatz curve server", cmd);
+    let mut server = curve_server(
+        &keys.path().join("server/server.key_secret"),
+        &keys.path().join("allowed"),
+    );
     let eps = server.endpoints_on_err("requests on");
     let mut cmd = Command::new(example("chatz"));
     cmd.args([

@@ -261,6 +261,14 @@ impl Driver {
         }
     }
 
+    /// A new browser with the desk at `url` loaded and connected to its host.
+    async fn page_on(&mut self, url: &str) -> Client {
+        let page = self.browser().await;
+        page.goto(url).await.expect("loading the desk");
+        wait_for(&page, LONG, "the page connects to the host", "return window.dealz && dealz.connected && document.getElementById('handle').textContent !== '…'").await;
+        page
+    }
+
     /// A new headless browser with a fresh profile.
     async fn browser(&mut self) -> Client {
         let profile = tempfile::tempdir().expect("a profile directory");
@@ -333,11 +341,6 @@ async fn wait_for(page: &Client, limit: Duration, what: &str, script: &str) -> V
     }
 }
 
-async fn open(page: &Client, url: &str) {
-    page.goto(url).await.expect("loading the desk");
-    wait_for(page, LONG, "the page connects to the host", "return window.dealz && dealz.connected && document.getElementById('handle').textContent !== '…'").await;
-}
-
 async fn screenshot(page: &Client, name: &str) {
     let png = page.screenshot().await.expect("a screenshot");
     let path = screenshot_dir().join(name);
@@ -406,12 +409,9 @@ fn the_page_loads_with_its_four_panels() {
     browser_test(|| async {
         let desk = start_desk("loader", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(
-            &page,
-            &format!("{}?follow=MSFT,AAPL,GOOG,YHOO,BBRY", desk.url),
-        )
-        .await;
+        let page = driver
+            .page_on(&format!("{}?follow=MSFT,AAPL,GOOG,YHOO,BBRY", desk.url))
+            .await;
         assert!(page.title().await.unwrap().contains("dealz"));
         let titles = js(
             &page,
@@ -482,8 +482,7 @@ fn following_msft_shows_ticks_within_3_s_and_forgetting_stops_them() {
     browser_test(|| async {
         let desk = start_desk("follower", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         link_up(&page, "tickz").await;
 
         type_into(&page, "#follow-input", "msft").await;
@@ -536,8 +535,7 @@ fn chat_posts_go_both_ways_between_the_page_and_pyzmq() {
     browser_test(|| async {
         let desk = start_desk("deskuser", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         wait_for(
             &page,
             LONG,
@@ -577,10 +575,8 @@ fn two_pages_at_once_both_see_a_chat_post() {
     browser_test(|| async {
         let desk = start_desk("shared", &[]);
         let mut driver = Driver::start();
-        let first = driver.browser().await;
-        let second = driver.browser().await;
-        open(&first, &desk.url).await;
-        open(&second, &desk.url).await;
+        let first = driver.page_on(&desk.url).await;
+        let second = driver.page_on(&desk.url).await;
         link_up(&first, "chatz").await;
         type_into(&first, "#chat-input", "seen by everyone").await;
         click(&first, "#chat-send").await;
@@ -596,8 +592,7 @@ fn a_page_that_comes_back_gets_the_current_state() {
     browser_test(|| async {
         let desk = start_desk("steady", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         link_up(&page, "chatz").await;
         type_into(&page, "#chat-input", "said before the reload").await;
         click(&page, "#chat-send").await;
@@ -716,8 +711,7 @@ fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
     browser_test(|| async {
         let desk = start_desk("valuer", &["--workers", "3"]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         run_pasted_batch(&page, 10_000).await;
         let program = js(
             &page,
@@ -763,8 +757,7 @@ fn python_workers_take_the_batch_with_worker_cmd() {
         let command = command.join(" ");
         let desk = start_desk("pyvaluer", &["--workers", "2", "--worker-cmd", &command]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         run_pasted_batch(&page, 500).await;
         page.close().await.unwrap();
     });
@@ -778,8 +771,7 @@ fn without_valuz_next_to_it_the_desk_runs_its_own_copy_of_the_worker() {
         std::fs::copy(example("dealz"), &copy).expect("copying dealz");
         let desk = start_desk_with(copy, "loner", &["--workers", "2"], &[], &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         let program = js(
             &page,
             "return document.getElementById('val-workers').textContent",
@@ -847,8 +839,7 @@ fn server_keys(dir: &Path, name: &str) -> Vec<String> {
 /// A page on `desk` sees GOOG ticks and the chat's link come up.
 async fn both_links_up_over_curve(desk: &Desk) {
     let mut driver = Driver::start();
-    let page = driver.browser().await;
-    open(&page, &format!("{}?follow=GOOG", desk.url)).await;
+    let page = driver.page_on(&format!("{}?follow=GOOG", desk.url)).await;
     wait_for(
         &page,
         LONG,
@@ -871,8 +862,7 @@ fn diagnostics_show_the_tickz_socket_connect_and_disconnect_and_the_panel_recove
     browser_test(|| async {
         let mut desk = start_desk("watcher", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &format!("{}?follow=YHOO", desk.url)).await;
+        let page = driver.page_on(&format!("{}?follow=YHOO", desk.url)).await;
         let event = |kind: &str| {
             format!("return document.querySelectorAll('#diag-events li[data-socket=\"tickz\"][data-event=\"{kind}\"]').length")
         };
@@ -932,8 +922,7 @@ fn a_chatz_server_that_goes_away_shows_as_disconnected_and_the_chat_recovers() {
     browser_test(|| async {
         let mut desk = start_desk("patient", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &desk.url).await;
+        let page = driver.page_on(&desk.url).await;
         let linked = |up: bool| {
             format!("return document.getElementById('link-chatz').dataset.up === '{up}'")
         };
@@ -976,10 +965,8 @@ fn bad_websocket_input_gets_an_error_to_that_browser_only() {
     browser_test(|| async {
         let desk = start_desk("strict", &[]);
         let mut driver = Driver::start();
-        let sender = driver.browser().await;
-        let bystander = driver.browser().await;
-        open(&sender, &desk.url).await;
-        open(&bystander, &desk.url).await;
+        let sender = driver.page_on(&desk.url).await;
+        let bystander = driver.page_on(&desk.url).await;
         let bad = [
             "this is not JSON",
             r#"{"type":"launch","missiles":true}"#,
@@ -1031,8 +1018,7 @@ fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
     browser_test(|| async {
         let mut desk = start_desk("leaver", &[]);
         let mut driver = Driver::start();
-        let page = driver.browser().await;
-        open(&page, &format!("{}?follow=MSFT", desk.url)).await;
+        let page = driver.page_on(&format!("{}?follow=MSFT", desk.url)).await;
         wait_for(
             &page,
             LONG,

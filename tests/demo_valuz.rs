@@ -86,9 +86,9 @@ fn run_command_prints_both_results_and_exits_zero() {
         .unwrap();
 }
 
-/// Starts a Rust reduce and a Rust source as processes on OS-picked ports:
-/// returns them and the endpoints (orders, values, control).
-fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
+/// Starts a Rust reduce process on OS-picked ports: returns it and its
+/// values and control endpoints.
+fn reduce(workers: &str, orders: &str, settle_ms: &str) -> (Proc, String, String) {
     let mut cmd = Command::new(example("valuz"));
     cmd.args([
         "reduce",
@@ -97,7 +97,7 @@ fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
         "--orders",
         orders,
         "--settle",
-        "300",
+        settle_ms,
     ]);
     cmd.args([
         "--pull",
@@ -108,6 +108,13 @@ fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
     let mut reduce = Proc::spawn("valuz reduce", cmd);
     let eps = reduce.endpoints_on_err("values on");
     let (values, control) = (eps[0].clone(), eps[1].clone());
+    (reduce, values, control)
+}
+
+/// Starts a Rust reduce and a Rust source as processes on OS-picked ports:
+/// returns them and the endpoints (orders, values, control).
+fn rust_ends(workers: &str, orders: &str) -> (Proc, Proc, [String; 3]) {
+    let (reduce, values, control) = reduce(workers, orders, "300");
     let mut cmd = Command::new(example("valuz"));
     cmd.args([
         "source",
@@ -316,24 +323,7 @@ fn valuz_across_three_network_namespaces() {
 #[test]
 fn reduce_reports_progress_and_warns_when_values_stop_coming() {
     // The reduce expects 10 orders; the source sends 5.
-    let mut cmd = Command::new(example("valuz"));
-    cmd.args([
-        "reduce",
-        "--workers",
-        "1",
-        "--orders",
-        "10",
-        "--settle",
-        "100",
-    ]);
-    cmd.args([
-        "--pull",
-        "tcp://127.0.0.1:*",
-        "--control",
-        "tcp://127.0.0.1:*",
-    ]);
-    let mut reduce = Proc::spawn("valuz reduce", cmd);
-    let eps = reduce.endpoints_on_err("values on");
+    let (mut reduce, values, control) = reduce("1", "10", "100");
     let mut cmd = Command::new(example("valuz"));
     cmd.args([
         "source",
@@ -342,11 +332,11 @@ fn reduce_reports_progress_and_warns_when_values_stop_coming() {
         "--push",
         "tcp://127.0.0.1:*",
         "--control",
-        &eps[1],
+        &control,
     ]);
     let mut source = Proc::spawn("valuz source (short)", cmd);
     let orders_at = source.endpoints_on_err("orders on").remove(0);
-    let _worker = rust_worker(&[orders_at, eps[0].clone(), eps[1].clone()]);
+    let _worker = rust_worker(&[orders_at, values, control]);
     reduce.expect_err(LONG, |l| l.contains("5/10 values reduced"));
     let warned = reduce.expect_err(Duration::from_secs(8), |l| l.contains("no value for 5 s"));
     assert!(warned.contains("5 of 10 received"), "{warned}");
