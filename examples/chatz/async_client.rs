@@ -7,9 +7,8 @@
 //! is safe because the layer's receives are cancel safe (nothing is taken
 //! from libzmq unless it is returned).
 
-use super::client::{Curve, ECHO_TIMEOUT, FEED_WAIT, KEEP_ALIVE, REPLY_TIMEOUT};
+use super::client::{Curve, Posts, ECHO_TIMEOUT, FEED_WAIT, KEEP_ALIVE, REPLY_TIMEOUT};
 use super::proto;
-use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -85,10 +84,9 @@ pub async fn run(
         "chatz: the server is not answering; retrying"
     };
 
-    let mut outbox: VecDeque<String> = VecDeque::new();
-    let mut awaiting_echo: VecDeque<(Instant, String)> = VecDeque::new();
-    let mut in_flight: Option<(Instant, Option<String>)> = None;
-    let mut echoed_in_flight = false;
+    let mut posts = Posts::default();
+    // When the request in flight was sent (its post, if any, is in `posts`).
+    let mut in_flight: Option<Instant> = None;
     let mut last_request: Option<Instant> = None;
     let mut online: Option<bool> = None;
     let mut users: Vec<String> = Vec::new();
@@ -106,7 +104,7 @@ pub async fn run(
                 now - since >= FEED_WAIT
             };
             let post = if online == Some(true) && feed_ready {
-                outbox.pop_front()
+                posts.next()
             } else {
                 None
             };
@@ -115,31 +113,28 @@ pub async fn run(
                 None if keep_alive_due => Some(proto::keep_alive(handle)),
                 None => None,
             };
+            let carries_post = post.is_some();
             if let Some(body) = body {
                 // As the blocking client: never wait to send (a REQ whose
                 // server refused the handshake has no pipe); an unsent
                 // request is handled like an unanswered one.
                 let _unsent = req.with_socket(|s| s.try_send(body))?;
-                in_flight = Some((now, post));
-                echoed_in_flight = false;
+                posts.sent(carries_post);
+                in_flight = Some(now);
                 last_request = Some(now);
             }
         }
 
         let wake_at = match &in_flight {
-            Some((sent, _)) => *sent + REPLY_TIMEOUT,
+            Some(sent) => *sent + REPLY_TIMEOUT,
             None => now + KEEP_ALIVE,
         }
         .min(now + Duration::from_millis(50));
         tokio::select! {
             reply = req.recv_multipart(), if in_flight.is_some() => {
                 let frames = reply?;
-                if let Some((_, Some(post))) = in_flight.take() {
-                    if !echoed_in_flight {
-                        awaiting_echo.push_back((Instant::now(), post));
-                    }
-                }
-                echoed_in_flight = false;
+                in_flight = None;
+                posts.answered(Instant::now().into_std());
                 if online != Some(true) {
                     show(Line::Err(match online {
                         Some(false) => "chatz: the server is back".into(),
@@ -157,11 +152,7 @@ pub async fn run(
                 let frames = broadcast?;
                 if let Some((from, message)) = frames.first().and_then(|f| proto::parse_broadcast(f)) {
                     if from == handle {
-                        if let Some(i) = awaiting_echo.iter().position(|(_, m)| m == message) {
-                            awaiting_echo.remove(i);
-                        } else if matches!(&in_flight, Some((_, Some(p))) if p == message) {
-                            echoed_in_flight = true; // back before its reply
-                        }
+                        posts.came_back(message);
                     }
                     show(Line::Out(format!("{from}: {message}")));
                 }
@@ -175,7 +166,7 @@ pub async fn run(
                 _ => {}
             },
             line = input.recv(), if input_ended.is_none() => match line {
-                Some(line) if !line.is_empty() => outbox.push_back(line),
+                Some(line) if !line.is_empty() => posts.queue(line),
                 Some(_) => {}
                 None => input_ended = Some(Instant::now()),
             },
@@ -183,17 +174,11 @@ pub async fn run(
         }
 
         let now = Instant::now();
-        if let Some((sent, post)) = &mut in_flight {
-            if now - *sent >= REPLY_TIMEOUT {
-                // Lazy pirate: this REQ is stuck waiting for a reply; replace
-                // it, and send its post again unless the feed showed it arrived.
-                if let Some(post) = post.take() {
-                    if !echoed_in_flight {
-                        outbox.push_front(post);
-                    }
-                }
+        if let Some(sent) = in_flight {
+            if now - sent >= REPLY_TIMEOUT {
+                // Lazy pirate: this REQ is stuck waiting for a reply; replace it.
+                posts.unanswered();
                 in_flight = None;
-                echoed_in_flight = false;
                 req = request_socket(ctx, server, curve.as_ref())?;
                 if online != Some(false) {
                     online = Some(false);
@@ -202,25 +187,14 @@ pub async fn run(
                 last_request = None;
             }
         }
-        while let Some((taken, _)) = awaiting_echo.front() {
-            if now - *taken < ECHO_TIMEOUT {
-                break;
-            }
-            if let Some((_, post)) = awaiting_echo.pop_front() {
-                show(Line::Err(format!(
-                    "chatz: the server took your post {post:?} but it did not come back on \
-                     the feed: others may not have seen it"
-                )));
-            }
+        for post in posts.unconfirmed(now.into_std(), ECHO_TIMEOUT) {
+            show(Line::Err(format!(
+                "chatz: the server took your post {post:?} but it did not come back on \
+                 the feed: others may not have seen it"
+            )));
         }
         if let Some(ended) = input_ended {
-            // A post whose broadcast overtook its reply is delivered.
-            let unechoed = in_flight
-                .as_ref()
-                .and_then(|(_, p)| p.as_ref())
-                .filter(|_| !echoed_in_flight);
-            let in_flight_post = unechoed.is_some();
-            let pending = outbox.len() + awaiting_echo.len() + usize::from(in_flight_post);
+            let pending = posts.pending();
             if pending == 0 {
                 if now - *drained.get_or_insert(now) >= ECHO_GRACE {
                     return Ok(Ending::Delivered);
@@ -229,12 +203,7 @@ pub async fn run(
                 show(Line::Err(format!(
                     "chatz: giving up on {pending} unsent post(s):"
                 )));
-                for post in awaiting_echo
-                    .iter()
-                    .map(|(_, p)| p)
-                    .chain(unechoed)
-                    .chain(&outbox)
-                {
+                for post in posts.pending_posts() {
                     show(Line::Err(format!("chatz: not delivered: {post:?}")));
                 }
                 return Ok(Ending::Undelivered);

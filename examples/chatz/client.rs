@@ -50,19 +50,15 @@ pub struct ChatClient {
     /// whether posts can be seen (a post published before our SUB is back
     /// would be lost for us, and the user would never know).
     feed_link: LinkWatch,
-    outbox: VecDeque<String>,
-    /// Posts the server took, waiting to come back on the feed.
-    awaiting_echo: VecDeque<(Instant, String)>,
-    /// The post in flight came back on the feed before its reply did.
-    echoed_in_flight: bool,
+    posts: Posts,
     /// Since when the server answers but the feed is not up.
     feed_down_since: Option<Instant>,
     /// How long posts wait for the feed ([`FEED_WAIT`] unless set).
     feed_wait: Duration,
     /// How long a taken post may take to come back ([`ECHO_TIMEOUT`] unless set).
     echo_timeout: Duration,
-    /// When the request in flight was sent, and the post it carries, if any.
-    in_flight: Option<(Instant, Option<String>)>,
+    /// When the request in flight was sent (its post, if any, is in `posts`).
+    in_flight: Option<Instant>,
     last_request: Option<Instant>,
     online: Option<bool>,
     users: Vec<String>,
@@ -114,8 +110,6 @@ impl ChatClient {
         sub.connect(feed)?;
         Ok(ChatClient {
             feed_link,
-            awaiting_echo: VecDeque::new(),
-            echoed_in_flight: false,
             feed_down_since: None,
             feed_wait: FEED_WAIT,
             echo_timeout: ECHO_TIMEOUT,
@@ -125,7 +119,7 @@ impl ChatClient {
             req: request_socket(ctx, server, curve.as_ref())?,
             curve,
             sub,
-            outbox: VecDeque::new(),
+            posts: Posts::default(),
             in_flight: None,
             last_request: None,
             online: None,
@@ -162,37 +156,20 @@ impl ChatClient {
     /// Queues a post; it is sent (and re-sent after a reconnect) until the
     /// server answers it.
     pub fn post(&mut self, message: &str) {
-        self.outbox.push_back(message.to_owned());
+        self.posts.queue(message.to_owned());
     }
 
     /// Posts not yet answered by the server.
     /// (A post counts until it came back on the feed, or the user was told
     /// with [`Event::Unconfirmed`] that it may not have.)
     pub fn pending(&self) -> usize {
-        self.outbox.len()
-            + self.awaiting_echo.len()
-            + usize::from(self.unechoed_in_flight().is_some())
-    }
-
-    /// The post of the request in flight, unless it already came back on
-    /// the feed (the broadcast can overtake the server's reply).
-    fn unechoed_in_flight(&self) -> Option<&str> {
-        match &self.in_flight {
-            Some((_, Some(post))) if !self.echoed_in_flight => Some(post),
-            _ => None,
-        }
+        self.posts.pending()
     }
 
     /// The posts [`pending`](Self::pending) counts, oldest first: to tell
     /// the user which ones did not make it when the client gives up.
     pub fn pending_posts(&self) -> Vec<&str> {
-        let in_flight = self.unechoed_in_flight();
-        self.awaiting_echo
-            .iter()
-            .map(|(_, p)| p.as_str())
-            .chain(in_flight)
-            .chain(self.outbox.iter().map(String::as_str))
-            .collect()
+        self.posts.pending_posts()
     }
 
     /// Sends what is due, waits at most `max_wait` for anything to arrive,
@@ -203,7 +180,7 @@ impl ChatClient {
         self.send_if_due(now)?;
 
         let wait = match self.in_flight {
-            Some((sent, _)) => (sent + REPLY_TIMEOUT).saturating_duration_since(now),
+            Some(sent) => (sent + REPLY_TIMEOUT).saturating_duration_since(now),
             None => KEEP_ALIVE,
         }
         .min(max_wait);
@@ -223,11 +200,7 @@ impl ChatClient {
                     frames.first().and_then(|f| proto::parse_broadcast(f))
                 {
                     if handle == self.handle {
-                        if let Some(i) = self.awaiting_echo.iter().position(|(_, m)| m == message) {
-                            self.awaiting_echo.remove(i);
-                        } else if matches!(&self.in_flight, Some((_, Some(p))) if p == message) {
-                            self.echoed_in_flight = true;
-                        }
+                        self.posts.came_back(message);
                     }
                     events.push(Event::Broadcast {
                         handle: handle.to_owned(),
@@ -239,12 +212,8 @@ impl ChatClient {
         if reply_ready {
             if let Some(frames) = self.req.try_recv_multipart()? {
                 self.feed_link.heard();
-                if let Some((_, Some(post))) = self.in_flight.take() {
-                    if !self.echoed_in_flight {
-                        self.awaiting_echo.push_back((Instant::now(), post));
-                    }
-                }
-                self.echoed_in_flight = false;
+                self.in_flight = None;
+                self.posts.answered(Instant::now());
                 if self.online != Some(true) {
                     events.push(Event::ServerUp {
                         was_gone: self.online == Some(false),
@@ -258,17 +227,11 @@ impl ChatClient {
                 }
             }
         }
-        if let Some((sent, post)) = &mut self.in_flight {
+        if let Some(sent) = self.in_flight {
             if sent.elapsed() >= REPLY_TIMEOUT {
-                // Lazy pirate: this REQ is stuck waiting; replace it, and
-                // send its post again unless the feed showed it arrived.
-                if let Some(post) = post.take() {
-                    if !self.echoed_in_flight {
-                        self.outbox.push_front(post);
-                    }
-                }
+                // Lazy pirate: this REQ is stuck waiting; replace it.
+                self.posts.unanswered();
                 self.in_flight = None;
-                self.echoed_in_flight = false;
                 self.req = request_socket(&self.ctx, &self.server, self.curve.as_ref())?;
                 if self.online != Some(false) {
                     self.online = Some(false);
@@ -277,14 +240,8 @@ impl ChatClient {
                 self.last_request = None;
             }
         }
-        while let Some((taken, _)) = self.awaiting_echo.front() {
-            if taken.elapsed() < self.echo_timeout {
-                break;
-            }
-            if let Some((_, post)) = self.awaiting_echo.pop_front() {
-                events.push(Event::Unconfirmed(post));
-            }
-        }
+        let unconfirmed = self.posts.unconfirmed(Instant::now(), self.echo_timeout);
+        events.extend(unconfirmed.into_iter().map(Event::Unconfirmed));
         self.feed_link.update()?;
         if let Some(diagnosis) = self.feed_link.silence(Instant::now()) {
             events.push(Event::Silent(diagnosis));
@@ -316,7 +273,7 @@ impl ChatClient {
             now.saturating_duration_since(since) >= self.feed_wait
         };
         let post = if self.online == Some(true) && feed_ready {
-            self.outbox.pop_front()
+            self.posts.next()
         } else {
             None
         };
@@ -329,10 +286,182 @@ impl ChatClient {
         // refused the handshake has no pipe left, and a blocking send would
         // wait forever. Unsent, it is handled like an unanswered request:
         // after REPLY_TIMEOUT the socket is replaced and the post requeued.
+        let carries_post = post.is_some();
         let _unsent = self.req.try_send(body)?;
-        self.in_flight = Some((now, post));
-        self.echoed_in_flight = false;
+        self.posts.sent(carries_post);
+        self.in_flight = Some(now);
         self.last_request = Some(now);
         Ok(())
+    }
+}
+
+/// What became of a client's posts: queued, carried by the request in
+/// flight, or taken by the server and not yet back on the feed. The
+/// blocking and the async client share it.
+///
+/// A post's broadcast and the server's reply travel on two sockets, so the
+/// broadcast may come first: such a post is delivered, neither pending nor
+/// sent again if the reply never comes.
+#[derive(Debug, Default)]
+pub struct Posts {
+    outbox: VecDeque<String>,
+    /// The post of the request in flight, if it carries one.
+    in_flight: Option<String>,
+    /// The post in flight came back on the feed before its reply did.
+    echoed_in_flight: bool,
+    /// Posts the server took, since when, waiting to come back on the feed.
+    awaiting_echo: VecDeque<(Instant, String)>,
+}
+
+impl Posts {
+    /// Queues a post to send.
+    pub fn queue(&mut self, message: String) {
+        self.outbox.push_back(message);
+    }
+
+    /// The post to send next, if any.
+    pub fn next(&self) -> Option<&str> {
+        self.outbox.front().map(String::as_str)
+    }
+
+    /// A request went out: it carries the post [`next`](Self::next) gave
+    /// when `carries_post`, else it is a keep-alive.
+    pub fn sent(&mut self, carries_post: bool) {
+        self.in_flight = if carries_post {
+            self.outbox.pop_front()
+        } else {
+            None
+        };
+        self.echoed_in_flight = false;
+    }
+
+    /// One of our own posts came back on the feed.
+    pub fn came_back(&mut self, message: &str) {
+        if let Some(i) = self.awaiting_echo.iter().position(|(_, m)| m == message) {
+            self.awaiting_echo.remove(i);
+        } else if self.in_flight.as_deref() == Some(message) {
+            self.echoed_in_flight = true;
+        }
+    }
+
+    /// The server answered the request in flight (at `now`): its post now
+    /// waits to come back on the feed, unless it already has.
+    pub fn answered(&mut self, now: Instant) {
+        if let Some(post) = self.in_flight.take() {
+            if !self.echoed_in_flight {
+                self.awaiting_echo.push_back((now, post));
+            }
+        }
+        self.echoed_in_flight = false;
+    }
+
+    /// The request in flight went unanswered and is given up: its post is
+    /// sent again first, unless the feed showed that it arrived.
+    pub fn unanswered(&mut self) {
+        if let Some(post) = self.in_flight.take() {
+            if !self.echoed_in_flight {
+                self.outbox.push_front(post);
+            }
+        }
+        self.echoed_in_flight = false;
+    }
+
+    /// The posts taken by the server more than `echo_timeout` before `now`
+    /// that never came back on the feed; they are no longer pending.
+    pub fn unconfirmed(&mut self, now: Instant, echo_timeout: Duration) -> Vec<String> {
+        let mut given_up = Vec::new();
+        while let Some((taken, _)) = self.awaiting_echo.front() {
+            if now.saturating_duration_since(*taken) < echo_timeout {
+                break;
+            }
+            if let Some((_, post)) = self.awaiting_echo.pop_front() {
+                given_up.push(post);
+            }
+        }
+        given_up
+    }
+
+    /// How many posts are not known to be delivered: queued, in flight
+    /// (unless already back on the feed), or waiting to come back.
+    pub fn pending(&self) -> usize {
+        self.pending_posts().len()
+    }
+
+    /// The posts [`pending`](Self::pending) counts, oldest first.
+    pub fn pending_posts(&self) -> Vec<&str> {
+        let in_flight = self.in_flight.as_deref().filter(|_| !self.echoed_in_flight);
+        self.awaiting_echo
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .chain(in_flight)
+            .chain(self.outbox.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_in_flight() -> Posts {
+        let mut posts = Posts::default();
+        posts.queue("hi".into());
+        assert_eq!(posts.next(), Some("hi"));
+        posts.sent(true);
+        assert_eq!(posts.pending_posts(), ["hi"]);
+        posts
+    }
+
+    #[test]
+    fn an_answered_post_waits_for_its_broadcast() {
+        let mut posts = one_in_flight();
+        posts.answered(Instant::now());
+        assert_eq!(posts.pending(), 1);
+        posts.came_back("hi");
+        assert_eq!(posts.pending(), 0);
+    }
+
+    #[test]
+    fn a_broadcast_that_overtakes_the_reply_delivers_the_post() {
+        let mut posts = one_in_flight();
+        posts.came_back("hi");
+        assert_eq!(posts.pending(), 0);
+        posts.answered(Instant::now());
+        assert_eq!(posts.pending(), 0);
+        let mut posts = one_in_flight();
+        posts.came_back("hi");
+        posts.unanswered();
+        assert_eq!(posts.next(), None, "sent twice");
+    }
+
+    #[test]
+    fn an_unanswered_post_goes_first_again() {
+        let mut posts = one_in_flight();
+        posts.queue("later".into());
+        posts.unanswered();
+        assert_eq!(posts.next(), Some("hi"));
+        assert_eq!(posts.pending_posts(), ["hi", "later"]);
+    }
+
+    #[test]
+    fn a_post_that_never_comes_back_is_given_up_after_the_timeout() {
+        let mut posts = one_in_flight();
+        let taken = Instant::now();
+        posts.answered(taken);
+        let wait = Duration::from_secs(3);
+        assert!(posts
+            .unconfirmed(taken + Duration::from_secs(1), wait)
+            .is_empty());
+        assert_eq!(posts.unconfirmed(taken + wait, wait), ["hi"]);
+        assert_eq!(posts.pending(), 0);
+    }
+
+    #[test]
+    fn a_keep_alive_carries_no_post() {
+        let mut posts = Posts::default();
+        posts.queue("queued".into());
+        posts.sent(false);
+        posts.answered(Instant::now());
+        assert_eq!(posts.pending_posts(), ["queued"]);
     }
 }
