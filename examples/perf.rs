@@ -214,6 +214,40 @@ fn send_all(socket: &Socket, payload: &Payload, count: u64) -> Outcome {
     Ok(())
 }
 
+/// Makes `socket` a CURVE server with the perf programs' fixed key pair.
+fn curve_server(socket: &Socket) -> zmq::Result<()> {
+    socket.set(opt::CurveSecretkey, SERVER_SECRET)?;
+    socket.set(opt::CurveServer, true)
+}
+
+/// Makes `socket` a CURVE client of [`curve_server`].
+fn curve_client(socket: &Socket) -> zmq::Result<()> {
+    socket.set(opt::CurveSecretkey, CLIENT_SECRET)?;
+    socket.set(opt::CurvePublickey, CLIENT_PUBLIC)?;
+    socket.set(opt::CurveServerkey, SERVER_PUBLIC)
+}
+
+/// What libzmq's `local_thr` prints, for `message_count` messages of
+/// `message_size` bytes received in `elapsed` µs.
+fn print_local_thr(message_size: usize, message_count: u64, elapsed: u64) {
+    let throughput = message_count as f64 / elapsed as f64 * 1_000_000.0;
+    let megabits = throughput * message_size as f64 * 8.0 / 1_000_000.0;
+    println!("message size: {} [B]", message_size as i32);
+    println!("message count: {}", message_count as i32);
+    println!("mean throughput: {} [msg/s]", throughput as i32);
+    println!("mean throughput: {megabits:.3} [Mb/s]");
+}
+
+/// The last lines of libzmq's `inproc_thr` (its first two come before the
+/// run): the C program truncates the rate to an integer before deriving Mb/s.
+fn print_inproc_thr(message_size: usize, message_count: u64, elapsed: u64) {
+    let throughput = (message_count as f64 / elapsed as f64 * 1_000_000.0) as u64;
+    let megabits =
+        (throughput.wrapping_mul(message_size as u64).wrapping_mul(8)) as f64 / 1_000_000.0;
+    println!("mean throughput: {} [msg/s]", throughput as i32);
+    println!("mean throughput: {megabits:.3} [Mb/s]");
+}
+
 fn local_thr(args: &[String]) -> Outcome {
     if args.len() != 3 && args.len() != 4 {
         return Err(Failure::Usage(
@@ -227,8 +261,7 @@ fn local_thr(args: &[String]) -> Outcome {
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Pull)?;
     if curve {
-        socket.set(opt::CurveSecretkey, SERVER_SECRET)?;
-        socket.set(opt::CurveServer, true)?;
+        curve_server(&socket)?;
     }
     socket.bind(bind_to)?;
 
@@ -241,12 +274,7 @@ fn local_thr(args: &[String]) -> Outcome {
     let elapsed = elapsed_us(watch).max(1);
     drop(msg);
 
-    let throughput = message_count as f64 / elapsed as f64 * 1_000_000.0;
-    let megabits = throughput * message_size as f64 * 8.0 / 1_000_000.0;
-    println!("message size: {} [B]", message_size as i32);
-    println!("message count: {}", message_count as i32);
-    println!("mean throughput: {} [msg/s]", throughput as i32);
-    println!("mean throughput: {megabits:.3} [Mb/s]");
+    print_local_thr(message_size, message_count, elapsed);
     Ok(())
 }
 
@@ -263,9 +291,7 @@ fn remote_thr(args: &[String]) -> Outcome {
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Push)?;
     if curve {
-        socket.set(opt::CurveSecretkey, CLIENT_SECRET)?;
-        socket.set(opt::CurvePublickey, CLIENT_PUBLIC)?;
-        socket.set(opt::CurveServerkey, SERVER_PUBLIC)?;
+        curve_client(&socket)?;
     }
     socket.connect(connect_to)?;
     send_all(&socket, &Payload::from_env(message_size)?, message_count)
@@ -361,12 +387,7 @@ fn inproc_thr(args: &[String]) -> Outcome {
     drop(socket);
     drop(ctx);
 
-    // The C program truncates the rate to an integer before deriving Mb/s.
-    let throughput = (message_count as f64 / elapsed as f64 * 1_000_000.0) as u64;
-    let megabits =
-        (throughput.wrapping_mul(message_size as u64).wrapping_mul(8)) as f64 / 1_000_000.0;
-    println!("mean throughput: {} [msg/s]", throughput as i32);
-    println!("mean throughput: {megabits:.3} [Mb/s]");
+    print_inproc_thr(message_size, message_count, elapsed);
     Ok(())
 }
 

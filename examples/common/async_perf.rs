@@ -10,12 +10,12 @@
 //! `Message` (no allocation: `zmq_msg_init`), sends move the message in.
 
 use super::{
-    atoi, context, count_arg, elapsed_us, size_arg, wrong_size, Failure, Outcome, Payload,
-    CLIENT_PUBLIC, CLIENT_SECRET, SERVER_PUBLIC, SERVER_SECRET,
+    atoi, context, count_arg, curve_client, curve_server, elapsed_us, print_inproc_thr,
+    print_local_thr, size_arg, wrong_size, Failure, Outcome, Payload,
 };
 use std::time::Instant;
 use zmq::tokio::AsyncSocket;
-use zmq::{opt, Message, SocketType};
+use zmq::{Message, SocketType};
 
 /// The programs of this module.
 const PROGRAMS: [&str; 6] = [
@@ -104,19 +104,13 @@ async fn local_thr(args: &[String]) -> Outcome {
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Pull)?;
     if curve {
-        socket.set(opt::CurveSecretkey, SERVER_SECRET)?;
-        socket.set(opt::CurveServer, true)?;
+        curve_server(&socket)?;
     }
     socket.bind(bind_to)?;
     let socket = AsyncSocket::new(socket)?;
     let elapsed = receive_and_report(&socket, message_size, message_count).await?;
 
-    let throughput = message_count as f64 / elapsed as f64 * 1_000_000.0;
-    let megabits = throughput * message_size as f64 * 8.0 / 1_000_000.0;
-    println!("message size: {} [B]", message_size as i32);
-    println!("message count: {}", message_count as i32);
-    println!("mean throughput: {} [msg/s]", throughput as i32);
-    println!("mean throughput: {megabits:.3} [Mb/s]");
+    print_local_thr(message_size, message_count, elapsed);
     Ok(())
 }
 
@@ -133,9 +127,7 @@ async fn remote_thr(args: &[String]) -> Outcome {
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Push)?;
     if curve {
-        socket.set(opt::CurveSecretkey, CLIENT_SECRET)?;
-        socket.set(opt::CurvePublickey, CLIENT_PUBLIC)?;
-        socket.set(opt::CurveServerkey, SERVER_PUBLIC)?;
+        curve_client(&socket)?;
     }
     socket.connect(connect_to)?;
     let socket = AsyncSocket::new(socket)?;
@@ -232,12 +224,7 @@ async fn inproc_thr(args: &[String]) -> Outcome {
     drop(socket);
     drop(ctx);
 
-    // The C program truncates the rate to an integer before deriving Mb/s.
-    let throughput = (message_count as f64 / elapsed as f64 * 1_000_000.0) as u64;
-    let megabits =
-        (throughput.wrapping_mul(message_size as u64).wrapping_mul(8)) as f64 / 1_000_000.0;
-    println!("mean throughput: {} [msg/s]", throughput as i32);
-    println!("mean throughput: {megabits:.3} [Mb/s]");
+    print_inproc_thr(message_size, message_count, elapsed);
     Ok(())
 }
 
