@@ -126,6 +126,27 @@ impl Context {
         Socket::new(self, socket_type)
     }
 
+    /// Opens an async socket (feature `tokio`): `AsyncSocket::new(self.socket(socket_type)?)`.
+    /// Must be called inside a tokio runtime with I/O enabled.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> zmq::Result<()> {
+    /// let ctx = zmq::Context::new();
+    /// let pull = ctx.async_socket(zmq::SocketType::Pull)?;
+    /// pull.bind("tcp://127.0.0.1:*")?;
+    /// let push = ctx.async_socket(zmq::SocketType::Push)?;
+    /// push.connect(&pull.last_endpoint()?)?;
+    /// push.send("hi").await?;
+    /// assert_eq!(pull.recv().await?, "hi");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn async_socket(&self, socket_type: SocketType) -> Result<crate::tokio::AsyncSocket> {
+        crate::tokio::AsyncSocket::open(self, socket_type)
+    }
+
     /// Shuts the context down (`zmq_ctx_shutdown`), from any thread.
     ///
     /// Every blocking call on its sockets, and every later call but close,

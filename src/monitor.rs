@@ -626,7 +626,7 @@ impl Monitor {
         Ok(event)
     }
 
-    fn note_error(&mut self, error: Error) -> Error {
+    pub(crate) fn note_error(&mut self, error: Error) -> Error {
         if error.kind() == ErrorKind::Terminated {
             self.stopped = true;
         }

@@ -48,9 +48,12 @@
 //! in libzmq): use `tokio::time::timeout`.
 
 mod monitor;
+mod primitives;
 mod readiness;
 mod socket;
+mod source;
 mod stream;
+mod waiters;
 
 pub use monitor::AsyncMonitor;
 pub use socket::{AsyncSocket, RecvFuture, RecvMultipartFuture, SendFuture};

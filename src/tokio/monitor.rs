@@ -4,10 +4,9 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use ::tokio::io::unix::AsyncFd;
 use futures_core::Stream;
 
-use super::readiness::{io_error, register, ZmqFd};
+use super::source::FdSource;
 use crate::monitor::{Event, Monitor};
 use crate::poll::PollEvents;
 use crate::{Error, ErrorKind, Result};
@@ -38,7 +37,7 @@ use crate::{Error, ErrorKind, Result};
 pub struct AsyncMonitor {
     // Declared first so it is dropped first: the fd is deregistered while the
     // monitor's PAIR socket, which owns it, is still open.
-    fd: AsyncFd<ZmqFd>,
+    fd: FdSource,
     monitor: Monitor,
 }
 
@@ -55,7 +54,7 @@ impl AsyncMonitor {
     /// tokio runtime with I/O enabled.
     pub fn new(monitor: Monitor) -> Result<AsyncMonitor> {
         Ok(AsyncMonitor {
-            fd: register(monitor.socket())?,
+            fd: FdSource::new(monitor.socket())?,
             monitor,
         })
     }
@@ -98,16 +97,17 @@ impl AsyncMonitor {
             // One waiter only (`&mut self`), so tokio's single waker is enough;
             // the rule is the socket's: clear readiness only when libzmq
             // says there is nothing to read.
-            let mut guard = match self.fd.poll_read_ready(cx) {
+            let guard = match self.fd.poll_read_ready(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(guard)) => guard,
-                Poll::Ready(Err(e)) => {
-                    return Poll::Ready(Err(io_error(e, "AsyncFd::poll_read_ready")))
-                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.monitor.note_error(e))),
             };
-            let ready = self.monitor.socket().get(crate::opt::Events)?;
-            if !ready.contains(PollEvents::POLLIN) {
-                guard.clear_ready();
+            // Every error goes through the monitor, so that a terminated
+            // context ends the stream once, not at every poll.
+            match self.monitor.socket().get(crate::opt::Events) {
+                Ok(ready) if !ready.contains(PollEvents::POLLIN) => guard.clear_ready(),
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(self.monitor.note_error(e))),
             }
         }
     }

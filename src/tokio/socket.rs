@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::readiness::{lock, Attempt, Direction, Readiness};
+use super::readiness::{events, lock, readiness, Attempt, Direction, Readiness};
 use super::AsyncMonitor;
 use crate::{
     Error, ErrorKind, Message, MonitorEvents, Multipart, RecvFlags, Result, SendFlags, Sendable,
@@ -85,7 +85,7 @@ impl AsyncSocket {
     /// runtime it returns an error of kind [`ErrorKind::InvalidState`].
     pub fn new(socket: Socket) -> Result<AsyncSocket> {
         Ok(AsyncSocket {
-            readiness: Readiness::new(&socket)?,
+            readiness: readiness(&socket)?,
             socket: Mutex::new(socket),
         })
     }
@@ -133,6 +133,66 @@ impl AsyncSocket {
         }
     }
 
+    /// Opens a socket of `socket_type` in `ctx` and wraps it: the one-step
+    /// form of `AsyncSocket::new(ctx.socket(socket_type)?)`, also available
+    /// as [`Context::async_socket`](crate::Context::async_socket).
+    pub fn open(ctx: &crate::Context, socket_type: crate::SocketType) -> Result<AsyncSocket> {
+        AsyncSocket::new(ctx.socket(socket_type)?)
+    }
+
+    /// [`Socket::bind`]: binds to `endpoint` (not async: libzmq binds at
+    /// once, tcp included).
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        self.with_socket(|s| s.bind(endpoint))
+    }
+
+    /// [`Socket::connect`]: connects to `endpoint`. libzmq connects in the
+    /// background and reconnects by itself, so this returns at once.
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.with_socket(|s| s.connect(endpoint))
+    }
+
+    /// [`Socket::unbind`].
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.with_socket(|s| s.unbind(endpoint))
+    }
+
+    /// [`Socket::disconnect`].
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.with_socket(|s| s.disconnect(endpoint))
+    }
+
+    /// [`Socket::last_endpoint`]: the endpoint last bound or connected,
+    /// with the port libzmq chose for `tcp://...:*`.
+    pub fn last_endpoint(&self) -> Result<String> {
+        self.with_socket(Socket::last_endpoint)
+    }
+
+    /// [`Socket::subscribe`] (SUB, XSUB).
+    pub fn subscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.with_socket(|s| s.subscribe(prefix))
+    }
+
+    /// [`Socket::unsubscribe`] (SUB, XSUB).
+    pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<()> {
+        self.with_socket(|s| s.unsubscribe(prefix))
+    }
+
+    /// [`Socket::set`]: sets a typed option.
+    pub fn set<O: crate::option::Set<V>, V>(&self, option: O, value: V) -> Result<()> {
+        self.with_socket(|s| s.set(option, value))
+    }
+
+    /// [`Socket::get`]: reads a typed option.
+    pub fn get<O: crate::option::Get>(&self, option: O) -> Result<O::Value> {
+        self.with_socket(|s| s.get(option))
+    }
+
+    /// [`Socket::socket_type`].
+    pub fn socket_type(&self) -> crate::SocketType {
+        lock(&self.socket).socket_type()
+    }
+
     /// Runs `f` on the socket, for what is not async: options, `bind`,
     /// `connect`, `subscribe`... It holds the socket's lock while `f` runs:
     /// a blocking call inside it blocks every task using this socket.
@@ -154,7 +214,7 @@ impl AsyncSocket {
         let result = f(&socket);
         // `f` may have processed libzmq's commands (reading `ZMQ_EVENTS`, a
         // subscription...) and with them an edge that waiters need.
-        self.readiness.after_call(&socket, Direction::Recv, None);
+        self.readiness.after_call(&*socket, events);
         result
     }
 
@@ -182,7 +242,7 @@ impl AsyncSocket {
         key: &mut Option<usize>,
     ) -> Poll<Result<Message>> {
         self.readiness
-            .poll_with(&self.socket, cx, Direction::Recv, key, try_recv_one)
+            .poll_with(&self.socket, events, cx, Direction::Recv, key, try_recv_one)
     }
 
     /// Polls a receive of a whole multipart message; see
@@ -195,6 +255,7 @@ impl AsyncSocket {
     ) -> Poll<Result<Multipart>> {
         self.readiness.poll_with(
             &self.socket,
+            events,
             cx,
             Direction::Recv,
             key,
@@ -218,7 +279,7 @@ impl AsyncSocket {
         outgoing: &mut Outgoing,
     ) -> Poll<Result<()>> {
         self.readiness
-            .poll_with(&self.socket, cx, Direction::Send, key, |socket| {
+            .poll_with(&self.socket, events, cx, Direction::Send, key, |socket| {
                 outgoing.try_send(socket)
             })
     }
@@ -232,6 +293,35 @@ fn try_recv_one(socket: &Socket) -> Attempt<Message> {
         Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Sends the parts after the first, every one of them whatever happens, as
+/// the blocking [`Socket::send_multipart`] does: libzmq must see the message
+/// end. Past the first part a send fails only when the peer's pipe is being
+/// torn down (a PUSH, DEALER or REQ whose peer just left). libzmq has then
+/// dropped the parts already queued and drops the rest of the message as it
+/// arrives: the message is lost with its peer, as queued messages are, and
+/// the send reports success, like the blocking call. Stopping early instead
+/// would leave libzmq dropping the *next* message. Another error is reported
+/// (the first one), after the rest was fed all the same.
+fn send_rest(socket: &Socket, rest: &mut [Message]) -> Result<()> {
+    let mut failure = None;
+    let last = rest.len().saturating_sub(1);
+    for (index, part) in rest.iter_mut().enumerate() {
+        let flags = if index == last {
+            SendFlags::DONTWAIT
+        } else {
+            SendFlags::DONTWAIT | SendFlags::SNDMORE
+        };
+        match socket.send_msg(part, flags) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
 
 /// What a send future still has to send.
@@ -284,36 +374,16 @@ impl Outgoing {
             }
             Outgoing::One(_) => self.try_send(socket),
             Outgoing::Many(parts) => {
-                let last = parts.len().saturating_sub(1);
-                for (index, part) in parts.iter_mut().enumerate() {
-                    let flags = if index == last {
-                        SendFlags::DONTWAIT
-                    } else {
-                        SendFlags::DONTWAIT | SendFlags::SNDMORE
-                    };
-                    match socket.send_msg(part, flags) {
-                        Ok(()) => {}
-                        Err(e) if index == 0 => {
-                            // Nothing sent: keep every part.
-                            return match e.kind() {
-                                ErrorKind::WouldBlock => Ok(None),
-                                _ => Err(e),
-                            };
-                        }
-                        // Past the first part libzmq cannot be full (the
-                        // high-water mark counts whole messages); it fails only
-                        // when the peer's pipe is being torn down, and then it
-                        // has dropped the parts already queued, as a blocking
-                        // send does: the message is gone, not half-sent.
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(e) => {
-                            *self = Outgoing::Sent;
-                            return Err(e);
-                        }
-                    }
+                // Nothing sent unless libzmq takes the first part (the
+                // high-water mark counts whole messages, checked there).
+                match socket.send_msg(&mut parts[0], SendFlags::DONTWAIT | SendFlags::SNDMORE) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
+                    Err(e) => return Err(e),
                 }
+                let result = send_rest(socket, &mut parts[1..]);
                 *self = Outgoing::Sent;
-                Ok(Some(()))
+                result.map(Some)
             }
         }
     }

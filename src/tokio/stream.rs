@@ -91,10 +91,34 @@ impl Drop for MultipartStream {
 /// waits until the previous one is in libzmq's queue. Each message is sent
 /// whole or not at all; [`into_unsent`](Self::into_unsent) returns a
 /// buffered message that was not sent.
+///
+/// # When libzmq refuses a message
+/// A message refused with an error (say [`ErrorKind::Unroutable`] from a
+/// ROUTER with `RouterMandatory`) fails the `poll_ready`, `poll_flush` or
+/// `poll_close` that tried it, once. The sink then no longer holds it and
+/// stays usable: the next message is sent as usual, and
+/// [`take_failed`](Self::take_failed) gives the refused one back.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> zmq::Result<()> {
+/// use std::sync::Arc;
+/// use futures_util::SinkExt;
+/// let ctx = zmq::Context::new();
+/// let router = Arc::new(ctx.async_socket(zmq::SocketType::Router)?);
+/// router.set(zmq::opt::RouterMandatory, true)?;
+/// let mut sink = zmq::tokio::MultipartSink::new(router);
+/// let refused = sink.send(vec!["nobody".into(), "hello".into()]).await;
+/// assert_eq!(refused.unwrap_err().kind(), zmq::ErrorKind::Unroutable);
+/// assert_eq!(sink.take_failed().unwrap(), ["nobody", "hello"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct MultipartSink {
     socket: Arc<AsyncSocket>,
     pending: Outgoing,
+    failed: Option<Multipart>,
     key: Option<usize>,
 }
 
@@ -104,6 +128,7 @@ impl MultipartSink {
         MultipartSink {
             socket,
             pending: Outgoing::Sent,
+            failed: None,
             key: None,
         }
     }
@@ -118,11 +143,22 @@ impl MultipartSink {
         self.pending.take()
     }
 
+    /// The last message libzmq refused, taken out of the sink (see
+    /// [When libzmq refuses a message](Self#when-libzmq-refuses-a-message)).
+    pub fn take_failed(&mut self) -> Option<Multipart> {
+        self.failed.take()
+    }
+
     fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if matches!(self.pending, Outgoing::Sent) {
             return Poll::Ready(Ok(()));
         }
-        self.socket.poll_send(cx, &mut self.key, &mut self.pending)
+        let sent = std::task::ready!(self.socket.poll_send(cx, &mut self.key, &mut self.pending));
+        if sent.is_err() {
+            // Refused for good: out of the way of the messages behind it.
+            self.failed = self.pending.take();
+        }
+        Poll::Ready(sent)
     }
 }
 
