@@ -1,7 +1,14 @@
 //! The Rust declarations of `zmq.h`.
 //!
 //! They are committed in `src/` (`bindings.rs`, and `bindings_draft.rs` with the
-//! DRAFT API declared) so that building needs no libclang. With the
+//! DRAFT API declared) so that building needs no libclang. They differ per
+//! platform: on 64-bit Windows `zmq_fd_t` is a `SOCKET` (8 bytes, not `int`),
+//! so `zmq_pollitem_t` has another layout, and `zmq_ppoll` takes no
+//! `sigset_t`; so Windows has its own pair (`bindings_windows.rs`,
+//! `bindings_windows_draft.rs`), generated with clang targeting mingw-w64
+//! (its headers: Debian's `mingw-w64-x86-64-dev`). Unix systems share the
+//! first pair, generated for Linux (same layout on macOS: `int` fds, LP64).
+//! With the
 //! `buildtime-bindgen` feature they are generated from the header in use; with
 //! `ZMQ_SYS_UPDATE_BINDINGS=1` as well, the generated files replace the
 //! committed ones (that is how they are refreshed, and how CI checks them).
@@ -19,21 +26,42 @@ pub fn emit(draft: bool) {
 mod generate {
     use std::path::{Path, PathBuf};
 
+    /// The two families of committed bindings: (file stem, clang target).
+    const FAMILIES: [(&str, &str); 2] = [
+        ("bindings", "x86_64-unknown-linux-gnu"),
+        ("bindings_windows", "x86_64-w64-mingw32"),
+    ];
+
     pub fn run(draft: bool) {
         let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR is set by cargo"));
         let header = find_header();
-        let stable = generate(&header, false);
-        let drafted = generate(&header, true);
-        std::fs::write(out_dir.join("bindings.rs"), &stable).expect("write bindings");
-        std::fs::write(out_dir.join("bindings_draft.rs"), &drafted).expect("write bindings");
-        println!("cargo:rustc-cfg=zmq_generated_bindings");
-        if crate::env_var("ZMQ_SYS_UPDATE_BINDINGS").is_some() {
+        let windows = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows");
+        let update = crate::env_var("ZMQ_SYS_UPDATE_BINDINGS").is_some();
+        if update {
             require_rustfmt();
-            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-            std::fs::write(src.join("bindings.rs"), &stable).expect("update bindings.rs");
-            std::fs::write(src.join("bindings_draft.rs"), &drafted)
-                .expect("update bindings_draft.rs");
         }
+        for (index, (stem, clang_target)) in FAMILIES.into_iter().enumerate() {
+            let current = (index == 1) == windows;
+            if !current && !update {
+                continue;
+            }
+            let stable = generate(&header, false, clang_target);
+            let drafted = generate(&header, true, clang_target);
+            if current {
+                // src/lib.rs includes these names on every platform.
+                std::fs::write(out_dir.join("bindings.rs"), &stable).expect("write bindings");
+                std::fs::write(out_dir.join("bindings_draft.rs"), &drafted)
+                    .expect("write bindings");
+            }
+            if update {
+                let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+                std::fs::write(src.join(format!("{stem}.rs")), &stable)
+                    .expect("update the stable bindings");
+                std::fs::write(src.join(format!("{stem}_draft.rs")), &drafted)
+                    .expect("update the draft bindings");
+            }
+        }
+        println!("cargo:rustc-cfg=zmq_generated_bindings");
         let _ = draft;
     }
 
@@ -69,9 +97,10 @@ mod generate {
         crate::probe::fail("buildtime-bindgen: no zmq.h to generate bindings from")
     }
 
-    fn generate(header: &Path, draft: bool) -> String {
+    fn generate(header: &Path, draft: bool, clang_target: &str) -> String {
         let mut builder = bindgen::Builder::default()
             .header(header.to_string_lossy())
+            .clang_arg(format!("--target={clang_target}"))
             .allowlist_function("zmq_.*")
             .allowlist_type("zmq_.*")
             .allowlist_var("ZMQ_.*")

@@ -7,6 +7,9 @@
 //! 3. Either way: probe the `zmq.h` used and export `DEP_ZMQ_*` for dependants.
 
 mod bindings;
+mod layout;
+#[cfg(feature = "vendored")]
+mod mingw;
 mod probe;
 mod system;
 #[cfg(feature = "vendored")]
@@ -53,6 +56,7 @@ fn main() {
     }
 
     bindings::emit(draft);
+    layout::compile_for_tests(&found.include_dirs, draft);
 
     let include = std::env::join_paths(&found.include_dirs).unwrap_or_default();
     println!("cargo:include={}", include.to_string_lossy());

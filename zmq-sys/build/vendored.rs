@@ -44,20 +44,67 @@ const LINUX_PLATFORM: &[(&str, &str)] = &[
     ("SODIUM_STATIC", "1"),
 ];
 
+/// `platform.hpp` defines for macOS (libzmq's CMake checks on Darwin),
+/// beyond those `zeromq-src` sets itself (kqueue, poll, IPC, uio, strlcpy).
+const APPLE_PLATFORM: &[(&str, &str)] = &[
+    ("ZMQ_HAVE_SO_KEEPALIVE", "1"),
+    ("ZMQ_HAVE_TCP_KEEPALIVE", "1"),
+    ("ZMQ_HAVE_TCP_KEEPCNT", "1"),
+    ("ZMQ_HAVE_TCP_KEEPINTVL", "1"),
+    ("ZMQ_HAVE_LOCAL_PEERCRED", "1"),
+    ("ZMQ_HAVE_IFADDRS", "1"),
+    ("HAVE_IF_NAMETOINDEX", "1"),
+    ("ZMQ_HAVE_PTHREAD_SETNAME_1", "1"),
+    ("ZMQ_HAVE_NOEXCEPT", "1"),
+    ("HAVE_POSIX_MEMALIGN", "1"),
+    ("ZMQ_CACHELINE_SIZE", "64"),
+    ("HAVE_FORK", "1"),
+    ("HAVE_CLOCK_GETTIME", "1"),
+    ("HAVE_MKDTEMP", "1"),
+    ("SODIUM_STATIC", "1"),
+];
+
+/// `platform.hpp` defines for Windows, beyond `zeromq-src`'s own (Windows,
+/// epoll through wepoll, poll, Vista API level, strnlen): libsodium is linked
+/// statically (its headers would otherwise declare `dllimport`s).
+const WINDOWS_PLATFORM: &[(&str, &str)] = &[
+    ("ZMQ_HAVE_NOEXCEPT", "1"),
+    ("ZMQ_CACHELINE_SIZE", "64"),
+    ("SODIUM_STATIC", "1"),
+];
+
 /// Compiles libzmq and returns where its header is.
 pub fn build(want_draft: bool) -> Found {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let sodium_include = std::env::var("DEP_SODIUM_INCLUDE").ok();
-    let sodium_lib = std::env::var("DEP_SODIUM_LIB").ok();
-    let (Some(sodium_include), Some(sodium_lib)) = (sodium_include, sodium_lib) else {
-        fail(
-            "libsodium-sys-stable did not report where it built libsodium (DEP_SODIUM_INCLUDE/LIB)",
-        )
+    let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let mingw = target_os == "windows" && target_env == "gnu";
+
+    let mut extra_flags = String::new();
+    let (sodium_include, sodium_lib) = if mingw {
+        let (cc, cxx) = crate::mingw::choose_compilers(&target);
+        crate::mingw::link_runtime_statically(&target, &cxx);
+        let header = crate::mingw::platform_fixup_header();
+        extra_flags = format!(" -include {}", header.display());
+        let sodium = crate::mingw::build_sodium(&target, &cc);
+        (sodium.include, sodium.lib)
+    } else {
+        let sodium_include = std::env::var("DEP_SODIUM_INCLUDE").ok();
+        let sodium_lib = std::env::var("DEP_SODIUM_LIB").ok();
+        let (Some(sodium_include), Some(sodium_lib)) = (sodium_include, sodium_lib) else {
+            fail(
+                "libsodium-sys-stable did not report where it built libsodium (DEP_SODIUM_INCLUDE/LIB)",
+            )
+        };
+        (PathBuf::from(sodium_include), PathBuf::from(sodium_lib))
     };
 
     let mut defines: Vec<(&str, &str)> = Vec::new();
-    if target_os == "linux" {
-        defines.extend_from_slice(LINUX_PLATFORM);
+    match target_os.as_str() {
+        "linux" => defines.extend_from_slice(LINUX_PLATFORM),
+        "macos" => defines.extend_from_slice(APPLE_PLATFORM),
+        "windows" => defines.extend_from_slice(WINDOWS_PLATFORM),
+        _ => {}
     }
     if want_draft {
         // CMake turns the radix tree on with the draft API.
@@ -66,6 +113,7 @@ pub fn build(want_draft: bool) -> Found {
     let flags: String = defines
         .iter()
         .map(|(name, value)| format!(" -D{name}={value}"))
+        .chain(std::iter::once(extra_flags))
         .collect();
     // `cc` (used by zeromq-src) appends CFLAGS/CXXFLAGS to every compile; the
     // user's own flags, if any, are kept in front.
@@ -83,12 +131,15 @@ pub fn build(want_draft: bool) -> Found {
     zeromq_src::Build::new()
         .enable_draft(want_draft)
         .with_libsodium(Some(zeromq_src::LibLocation::new(
-            &sodium_lib,
-            &sodium_include,
+            sodium_lib,
+            sodium_include,
         )))
         .build();
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    if mingw {
+        crate::mingw::compile_wepoll(&out_dir);
+    }
     Found {
         include_dirs: vec![out_dir.join("source/include")],
         has_curve: Some(true),

@@ -13,14 +13,24 @@
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 #![allow(clippy::all)]
 
-// The vendored libzmq links against this crate's static libsodium.
-#[cfg(feature = "vendored")]
+// The vendored libzmq links against this crate's static libsodium (on
+// windows-gnu the build script builds libsodium itself: build/mingw.rs).
+#[cfg(all(feature = "vendored", not(all(windows, target_env = "gnu"))))]
 use libsodium_sys as _;
 
-#[cfg(all(not(zmq_generated_bindings), not(zmq_draft)))]
+// Committed bindings, one pair per platform family: on 64-bit Windows
+// `zmq_fd_t` is a `SOCKET` (8 bytes) and `zmq_pollitem_t` is laid out
+// accordingly; tests/layout.rs checks each against the C compiler.
+#[cfg(all(not(zmq_generated_bindings), not(zmq_draft), not(windows)))]
 include!("bindings.rs");
-#[cfg(all(not(zmq_generated_bindings), zmq_draft))]
+#[cfg(all(not(zmq_generated_bindings), zmq_draft, not(windows)))]
 include!("bindings_draft.rs");
+#[cfg(all(not(zmq_generated_bindings), not(zmq_draft), windows))]
+include!("bindings_windows.rs");
+#[cfg(all(not(zmq_generated_bindings), zmq_draft, windows))]
+include!("bindings_windows_draft.rs");
+#[cfg(all(windows, not(target_pointer_width = "64")))]
+compile_error!("zmq-sys has bindings for 64-bit Windows only (zmq_fd_t is a 32-bit SOCKET here)");
 #[cfg(all(zmq_generated_bindings, not(zmq_draft)))]
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 #[cfg(all(zmq_generated_bindings, zmq_draft))]

@@ -12,6 +12,10 @@
 //! Every blocking call is bounded by `ZMQ_RCVTIMEO`/`ZMQ_SNDTIMEO`, every
 //! socket is closed with `ZMQ_LINGER` 0 and every context terminated, even
 //! when an assertion fails (the guards below close them in `Drop`).
+//!
+//! Linux only: it inspects `/proc`, eventfd, epoll and `SO_PEERCRED`. The
+//! Windows configuration is checked by `tests/windows.rs`.
+#![cfg(target_os = "linux")]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 use std::ffi::{c_int, c_void, CStr, CString};
