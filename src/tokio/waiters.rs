@@ -449,7 +449,7 @@ impl<F: Source> Readiness<F> {
             &mut attempt,
             &mut wakes,
         );
-        if let Poll::Ready(_) = &outcome {
+        if outcome.is_ready() {
             self.finish(&*locked, events, direction, key, &mut wakes);
         }
         drop(locked);
