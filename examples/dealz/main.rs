@@ -23,6 +23,7 @@ mod chatz;
 mod curve;
 mod demo;
 mod diagnostics;
+mod outbox;
 #[path = "../common/peers.rs"]
 #[allow(dead_code)] // the servers of --demo log with part of it
 mod peers;
@@ -102,6 +103,14 @@ struct Cli {
         requires = "curve_server_key"
     )]
     tickz_server_key: Option<String>,
+    /// How often the host pings each browser, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    ws_ping_ms: u64,
+    /// A browser that sends nothing (not even a pong) or takes no message
+    /// for this many milliseconds is closed (1008) and the Diagnostics
+    /// panel says so.
+    #[arg(long, value_name = "MS", default_value_t = 15000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    ws_timeout_ms: u64,
     /// Run as a valuz worker (how the host spawns its own workers when no
     /// `valuz` program is next to it): PULL, PUSH and CONTROL endpoints.
     #[arg(long, num_args = 3, value_names = ["PULL", "PUSH", "CONTROL"], hide = true)]
@@ -216,9 +225,7 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         post_rx,
     )?;
 
-    let listener = tokio::net::TcpListener::bind(cli.http)
-        .await
-        .map_err(|e| format!("--http {}: {e}", cli.http))?;
+    let listener = web::bind(cli.http).map_err(|e| format!("--http {}: {e}", cli.http))?;
     let address = listener.local_addr()?;
     let app = web::App {
         desk: desk.clone(),
@@ -226,6 +233,10 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         post: post_tx,
         valuation: valuz.clone(),
         shutdown: shutdown.clone(),
+        keepalive: web::Keepalive {
+            ping: Duration::from_millis(cli.ws_ping_ms),
+            timeout: Duration::from_millis(cli.ws_timeout_ms),
+        },
     };
     let server = tokio::spawn(web::serve(listener, app));
     println!("dealz: open http://{address}/ in a browser (Ctrl-C to stop)");

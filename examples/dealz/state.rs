@@ -1,15 +1,23 @@
-//! The desk's shared state: one copy in the host, behind a lock, and a
-//! broadcast of every change to every open browser.
+//! The desk's shared state: one copy in the host, behind a lock, and every
+//! change pushed into the send queue of every open browser (`outbox.rs`).
 //!
-//! A change is applied and broadcast under the same lock that a new browser
-//! takes to read the snapshot and subscribe, so a browser never misses a
-//! change nor sees one twice, and one that reconnects gets the current state.
+//! A change is applied and queued under the same lock that a new browser
+//! takes to read the snapshot and register its queue, so a browser never
+//! misses a change nor sees one twice, and one that reconnects gets the
+//! current state.
+//!
+//! Follows belong to the desk, not to a page: the desk is one trader's
+//! (one chat handle, one valuation), and every page open on it is a view of
+//! it. A follow or a forget from any page shows on every page, and a
+//! follow outlives the page that made it. The desk follows at most
+//! [`MAX_FOLLOWED`] symbols.
 
+use super::outbox::{Next, Outbox};
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::Notify;
 
 /// Price points kept per symbol for its chart.
 pub const HISTORY: usize = 240;
@@ -17,9 +25,9 @@ pub const HISTORY: usize = 240;
 pub const CHAT_LINES: usize = 200;
 /// Monitor events kept for browsers that join later.
 pub const DIAG_EVENTS: usize = 300;
-/// Messages a slow browser may fall behind by before it is sent a fresh
-/// snapshot instead.
-const BROADCAST_DEPTH: usize = 4096;
+/// The most symbols the desk follows at once: tickz's own limit for one
+/// client.
+pub const MAX_FOLLOWED: usize = super::tickz::proto::MAX_FOLLOWED;
 
 /// Seconds since the Unix epoch, now.
 pub fn now() -> f64 {
@@ -161,8 +169,12 @@ pub enum Update<'a> {
         time: f64,
         price: f64,
     },
-    /// The Ticker panel after a follow, a forget, or a link change.
-    Ticker(&'a Ticker),
+    /// A symbol is followed now: its state alone (every page shows it).
+    Followed { symbol: &'a str, quote: &'a Quote },
+    /// A symbol is no longer followed (by any page).
+    Forgot { symbol: &'a str },
+    /// The link to the tickz server went up or down.
+    TickerLink { connected: bool },
     /// A post on the chatz feed.
     Chat(&'a ChatLine),
     /// The live users, or the link to the chatz server, changed.
@@ -192,73 +204,123 @@ impl Update<'_> {
     }
 }
 
-/// The shared state and its broadcast.
+/// The shared state and the browsers' send queues.
 pub struct Desk {
-    state: Mutex<Snapshot>,
-    updates: broadcast::Sender<Arc<str>>,
+    state: Mutex<Shared>,
     /// Woken whenever a browser's session ends.
     session_ended: Notify,
+}
+
+/// What the desk's lock guards.
+struct Shared {
+    snapshot: Snapshot,
+    /// The send queue of each open browser, by session number.
+    browsers: HashMap<u64, Arc<Outbox>>,
+    next_browser: u64,
+}
+
+/// A browser's registration with the desk: its send queue, and its end.
+/// Dropping it unregisters the browser.
+pub struct Browser {
+    desk: Arc<Desk>,
+    id: u64,
+    pub outbox: Arc<Outbox>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.desk.lock().browsers.remove(&self.id);
+        self.desk.session_ended.notify_waiters();
+    }
+}
+
+impl Browser {
+    /// What to send next: a change, a tick, or (after an overflow) the whole
+    /// state again. Cancel safe.
+    pub async fn next_json(&self) -> Arc<str> {
+        match self.outbox.next().await {
+            Next::Change(json) => json,
+            Next::Tick(symbol, time, price) => Update::Tick {
+                symbol: &symbol,
+                time,
+                price,
+            }
+            .to_json(),
+            Next::Resync => {
+                // Under the desk's lock, so that the snapshot and the queue
+                // agree: what is queued after it is newer than it.
+                let shared = self.desk.lock();
+                self.outbox.clear();
+                Update::Snapshot(&shared.snapshot).to_json()
+            }
+        }
+    }
 }
 
 impl Desk {
     /// An empty desk for `handle`, linked to the given servers.
     pub fn new(handle: &str, tickz: &str, chatz: &str) -> Desk {
+        let snapshot = Snapshot {
+            handle: handle.to_owned(),
+            ticker: Ticker {
+                endpoint: tickz.to_owned(),
+                connected: false,
+                symbols: BTreeMap::new(),
+            },
+            chat: Chat {
+                endpoint: chatz.to_owned(),
+                connected: false,
+                users: Vec::new(),
+                lines: VecDeque::new(),
+            },
+            valuation: Valuation {
+                phase: "idle".to_owned(),
+                ..Valuation::default()
+            },
+            diagnostics: Diagnostics {
+                sockets: BTreeMap::new(),
+                events: VecDeque::new(),
+            },
+        };
         Desk {
-            state: Mutex::new(Snapshot {
-                handle: handle.to_owned(),
-                ticker: Ticker {
-                    endpoint: tickz.to_owned(),
-                    connected: false,
-                    symbols: BTreeMap::new(),
-                },
-                chat: Chat {
-                    endpoint: chatz.to_owned(),
-                    connected: false,
-                    users: Vec::new(),
-                    lines: VecDeque::new(),
-                },
-                valuation: Valuation {
-                    phase: "idle".to_owned(),
-                    ..Valuation::default()
-                },
-                diagnostics: Diagnostics {
-                    sockets: BTreeMap::new(),
-                    events: VecDeque::new(),
-                },
+            state: Mutex::new(Shared {
+                snapshot,
+                browsers: HashMap::new(),
+                next_browser: 0,
             }),
-            updates: broadcast::channel(BROADCAST_DEPTH).0,
             session_ended: Notify::new(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
         // A panic elsewhere while holding the lock leaves plain data behind;
         // the desk goes on showing it rather than failing every browser.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn publish(&self, update: &Update<'_>) {
-        // No browser open is not an error.
-        let _ = self.updates.send(update.to_json());
+    /// The current state as JSON, and a new browser's registration: its
+    /// queue gets every change after that state.
+    pub fn subscribe(self: &Arc<Self>) -> (Arc<str>, Browser) {
+        let mut shared = self.lock();
+        let snapshot = Update::Snapshot(&shared.snapshot).to_json();
+        let id = shared.next_browser;
+        shared.next_browser += 1;
+        let outbox = Arc::new(Outbox::new());
+        shared.browsers.insert(id, outbox.clone());
+        let browser = Browser {
+            desk: self.clone(),
+            id,
+            outbox,
+        };
+        (snapshot, browser)
     }
 
-    /// The current state as JSON and a receiver of every change after it.
-    pub fn subscribe(&self) -> (Arc<str>, broadcast::Receiver<Arc<str>>) {
-        let state = self.lock();
-        (Update::Snapshot(&state).to_json(), self.updates.subscribe())
-    }
-
-    /// How many browsers are subscribed.
+    /// How many browsers are open.
     pub fn browsers(&self) -> usize {
-        self.updates.receiver_count()
+        self.lock().browsers.len()
     }
 
-    /// A browser's session has ended (its receiver is dropped).
-    pub fn end_session(&self) {
-        self.session_ended.notify_waiters();
-    }
-
-    /// Waits until no browser is subscribed, or `deadline`.
+    /// Waits until no browser is open, or `deadline`.
     pub async fn all_sessions_ended(&self, deadline: tokio::time::Instant) {
         loop {
             // Made before the check, so an end between the two is not missed.
@@ -275,6 +337,7 @@ impl Desk {
     /// The last price of each followed symbol that has one.
     pub fn last_prices(&self) -> Vec<(String, f64)> {
         self.lock()
+            .snapshot
             .ticker
             .symbols
             .iter()
@@ -282,39 +345,57 @@ impl Desk {
             .collect()
     }
 
-    /// Follows `symbol`; false if it already was.
-    pub fn follow(&self, symbol: &str) -> bool {
-        let mut state = self.lock();
-        if state.ticker.symbols.contains_key(symbol) {
-            return false;
+    /// Follows `symbol`: `Ok(false)` if it already was, an error if the
+    /// desk follows [`MAX_FOLLOWED`] symbols already. Every browser gets
+    /// the new symbol's state alone.
+    pub fn follow(&self, symbol: &str) -> Result<bool, String> {
+        let mut shared = self.lock();
+        let Shared {
+            snapshot, browsers, ..
+        } = &mut *shared;
+        let symbols = &mut snapshot.ticker.symbols;
+        if symbols.contains_key(symbol) {
+            return Ok(false);
         }
-        state.ticker.symbols.insert(
-            symbol.to_owned(),
-            Quote {
-                price: None,
-                previous: None,
-                first: None,
-                history: VecDeque::new(),
-            },
-        );
-        self.publish(&Update::Ticker(&state.ticker));
-        true
+        if symbols.len() >= MAX_FOLLOWED {
+            return Err(format!(
+                "the desk follows {MAX_FOLLOWED} symbols already, the most it follows: forget one first"
+            ));
+        }
+        let quote = symbols.entry(symbol.to_owned()).or_insert(Quote {
+            price: None,
+            previous: None,
+            first: None,
+            history: VecDeque::new(),
+        });
+        publish(browsers, &Update::Followed { symbol, quote });
+        Ok(true)
     }
 
     /// Forgets `symbol`; false if it was not followed.
     pub fn forget(&self, symbol: &str) -> bool {
-        let mut state = self.lock();
-        if state.ticker.symbols.remove(symbol).is_none() {
+        let mut shared = self.lock();
+        let Shared {
+            snapshot, browsers, ..
+        } = &mut *shared;
+        if snapshot.ticker.symbols.remove(symbol).is_none() {
             return false;
         }
-        self.publish(&Update::Ticker(&state.ticker));
+        for outbox in browsers.values() {
+            outbox.forget(symbol);
+        }
+        publish(browsers, &Update::Forgot { symbol });
         true
     }
 
-    /// A tick arrived; ignored unless `symbol` is followed.
+    /// A tick arrived; ignored unless `symbol` is followed. Each browser's
+    /// queue keeps only the latest tick of a symbol (see `outbox.rs`).
     pub fn tick(&self, symbol: &str, time: f64, price: f64) {
-        let mut state = self.lock();
-        let Some(quote) = state.ticker.symbols.get_mut(symbol) else {
+        let mut shared = self.lock();
+        let Shared {
+            snapshot, browsers, ..
+        } = &mut *shared;
+        let Some(quote) = snapshot.ticker.symbols.get_mut(symbol) else {
             return;
         };
         quote.previous = quote.price;
@@ -324,65 +405,76 @@ impl Desk {
             quote.history.pop_front();
         }
         quote.history.push_back((time, price));
-        self.publish(&Update::Tick {
-            symbol,
-            time,
-            price,
-        });
+        let symbol: Arc<str> = symbol.into();
+        for outbox in browsers.values() {
+            outbox.push_tick(&symbol, time, price);
+        }
     }
 
     /// The tickz server is reachable or not.
     pub fn ticker_link(&self, connected: bool) {
-        let mut state = self.lock();
-        if state.ticker.connected != connected {
-            state.ticker.connected = connected;
-            self.publish(&Update::Ticker(&state.ticker));
+        let mut shared = self.lock();
+        if shared.snapshot.ticker.connected != connected {
+            shared.snapshot.ticker.connected = connected;
+            publish(&shared.browsers, &Update::TickerLink { connected });
         }
     }
 
     /// A post came on the chatz feed.
     pub fn chat_line(&self, handle: &str, text: &str) {
-        let mut state = self.lock();
+        let mut shared = self.lock();
         let line = ChatLine {
             time: now(),
             handle: handle.to_owned(),
             text: text.to_owned(),
         };
-        if state.chat.lines.len() == CHAT_LINES {
-            state.chat.lines.pop_front();
+        let lines = &mut shared.snapshot.chat.lines;
+        if lines.len() == CHAT_LINES {
+            lines.pop_front();
         }
-        self.publish(&Update::Chat(&line));
-        state.chat.lines.push_back(line);
+        publish(&shared.browsers, &Update::Chat(&line));
+        shared.snapshot.chat.lines.push_back(line);
     }
 
     /// The chatz server answered (with its live users) or went quiet.
     pub fn chat_status(&self, connected: bool, users: Option<Vec<String>>) {
-        let mut state = self.lock();
-        let users_changed = users.as_ref().is_some_and(|u| *u != state.chat.users);
-        if state.chat.connected == connected && !users_changed {
+        let mut shared = self.lock();
+        let Shared {
+            snapshot, browsers, ..
+        } = &mut *shared;
+        let chat = &mut snapshot.chat;
+        let users_changed = users.as_ref().is_some_and(|u| *u != chat.users);
+        if chat.connected == connected && !users_changed {
             return;
         }
-        state.chat.connected = connected;
+        chat.connected = connected;
         if let Some(users) = users {
-            state.chat.users = users;
+            chat.users = users;
         }
-        self.publish(&Update::ChatStatus {
-            connected,
-            users: &state.chat.users,
-        });
+        publish(
+            browsers,
+            &Update::ChatStatus {
+                connected,
+                users: &chat.users,
+            },
+        );
     }
 
-    /// Changes the Valuation panel and broadcasts it.
+    /// Changes the Valuation panel and sends it to every browser.
     pub fn valuation(&self, change: impl FnOnce(&mut Valuation)) {
-        let mut state = self.lock();
-        change(&mut state.valuation);
-        self.publish(&Update::Valuation(&state.valuation));
+        let mut shared = self.lock();
+        change(&mut shared.snapshot.valuation);
+        publish(
+            &shared.browsers,
+            &Update::Valuation(&shared.snapshot.valuation),
+        );
     }
 
     /// Registers a socket for the Diagnostics panel (before its first event).
     pub fn add_socket(&self, name: &str, endpoint: &str, state: &str) {
-        let mut snapshot = self.lock();
-        let status = snapshot
+        let mut shared = self.lock();
+        let status = shared
+            .snapshot
             .diagnostics
             .sockets
             .entry(name.to_owned())
@@ -396,10 +488,14 @@ impl Desk {
         status.state = state.to_owned();
     }
 
-    /// A monitor event of socket `name`; `state` is the socket's state after
-    /// it, when the event changes it.
+    /// A monitor event of socket `name` (or an event of the web host's own,
+    /// such as a browser evicted); `state` is the socket's state after it,
+    /// when the event changes it.
     pub fn diag(&self, name: &str, event: DiagEvent, state: Option<&str>) {
-        let mut snapshot = self.lock();
+        let mut shared = self.lock();
+        let Shared {
+            snapshot, browsers, ..
+        } = &mut *shared;
         let diagnostics = &mut snapshot.diagnostics;
         let status = diagnostics
             .sockets
@@ -417,10 +513,24 @@ impl Desk {
         if diagnostics.events.len() == DIAG_EVENTS {
             diagnostics.events.pop_front();
         }
-        self.publish(&Update::Diag {
-            event: &event,
-            socket: status,
-        });
+        publish(
+            browsers,
+            &Update::Diag {
+                event: &event,
+                socket: status,
+            },
+        );
         diagnostics.events.push_back(event);
+    }
+}
+
+/// Queues `update` for every open browser (serialized once).
+fn publish(browsers: &HashMap<u64, Arc<Outbox>>, update: &Update<'_>) {
+    if browsers.is_empty() {
+        return;
+    }
+    let json = update.to_json();
+    for outbox in browsers.values() {
+        outbox.push_change(json.clone());
     }
 }

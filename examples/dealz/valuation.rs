@@ -4,6 +4,7 @@
 
 use super::diagnostics;
 use super::state::{self, BatchRecord, Desk, BATCH_RECORDS};
+use super::tickz::proto::{check_symbol, quoted};
 use super::valuz::proto::{self, Action, Sum};
 use rand::Rng;
 use std::path::PathBuf;
@@ -86,7 +87,7 @@ pub fn parse_orders(text: &str) -> Result<Vec<Order>, String> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|f| !f.is_empty())
             .collect();
-        let bad = |why: String| format!("line {}: {why} (in {line:?})", n + 1);
+        let bad = |why: String| format!("line {}: {why} (in {})", n + 1, quoted(line));
         let [stock, action, price] = fields[..] else {
             return Err(bad(format!(
                 "expected SYMBOL ACTION PRICE, got {} field(s)",
@@ -94,11 +95,14 @@ pub fn parse_orders(text: &str) -> Result<Vec<Order>, String> {
             )));
         };
         let stock = stock.to_ascii_uppercase();
-        super::tickz::proto::check_symbol(&stock).map_err(bad)?;
+        check_symbol(&stock).map_err(bad)?;
         let action = Action::parse(action)
-            .ok_or_else(|| bad(format!("{action:?} is not 1, -1, BUY or SELL")))?;
+            .ok_or_else(|| bad(format!("{} is not 1, -1, BUY or SELL", quoted(action))))?;
         if !plain_decimal(price) {
-            return Err(bad(format!("{price:?} is not a plain decimal price")));
+            return Err(bad(format!(
+                "{} is not a plain decimal price",
+                quoted(price)
+            )));
         }
         orders.push(Order {
             stock,

@@ -106,8 +106,9 @@ enum Command {
         /// Exit after this many ticks (plain mode).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
-        /// Symbols to follow ([A-Z][A-Z0-9]+; lower case is raised); all five
-        /// of the talk when none is given.
+        /// Symbols to follow ([A-Z][A-Z0-9]+, at most 12 characters; lower
+        /// case is raised; at most 32 of them); all five of the talk when
+        /// none is given.
         #[arg(value_name = "SYMBOL")]
         symbols: Vec<String>,
         #[command(flatten)]
@@ -229,6 +230,14 @@ fn run_client(
             }
         }
     };
+    if symbols.len() > proto::MAX_FOLLOWED {
+        eprintln!(
+            "tickz client: {} symbols given; a client follows at most {}",
+            symbols.len(),
+            proto::MAX_FOLLOWED
+        );
+        return Ok(ExitCode::from(2));
+    }
     let curve = match curve.setup() {
         Ok(curve) => curve,
         Err(e) => {

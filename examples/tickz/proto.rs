@@ -51,10 +51,35 @@ pub enum TickError {
     DatagramSize(usize),
 }
 
-/// Checks a symbol: ASCII `[A-Z][A-Z0-9]+`.
+/// The longest symbol, in characters (real tickers have at most 5 or 6;
+/// the page's input takes 12). Longer ones are refused everywhere: on the
+/// command line, in the TUI, in dealz's page, and in ticks off the wire.
+pub const MAX_SYMBOL_CHARS: usize = 12;
+
+/// The most symbols one client follows at once (the tickz TUI, a dealz
+/// desk): each is a subscription on the server and a card on the screen.
+pub const MAX_FOLLOWED: usize = 32;
+
+/// How much of a bad input an error message quotes, in characters.
+pub const QUOTED_CHARS: usize = 24;
+
+/// `text` as an error message quotes it: in Rust's `{:?}` form if it is
+/// short, else its first [`QUOTED_CHARS`] characters, an ellipsis and its
+/// length, so that a 10 MB input never comes back whole.
+pub fn quoted(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= QUOTED_CHARS {
+        return format!("{text:?}");
+    }
+    let head: String = text.chars().take(QUOTED_CHARS).collect();
+    format!("{head:?}… ({chars} characters)")
+}
+
+/// Checks a symbol: ASCII `[A-Z][A-Z0-9]+`, at most [`MAX_SYMBOL_CHARS`].
 pub fn check_symbol(symbol: &str) -> Result<(), String> {
     let bytes = symbol.as_bytes();
     let ok = bytes.len() >= 2
+        && bytes.len() <= MAX_SYMBOL_CHARS
         && bytes[0].is_ascii_uppercase()
         && bytes[1..]
             .iter()
@@ -63,19 +88,22 @@ pub fn check_symbol(symbol: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{symbol:?} is not a symbol: expected [A-Z][A-Z0-9]+, e.g. AAPL"
+            "{} is not a symbol: expected [A-Z][A-Z0-9]+ of at most {MAX_SYMBOL_CHARS} characters, e.g. AAPL",
+            quoted(symbol)
         ))
     }
 }
 
 /// A symbol as a user typed it (on the command line or in the TUI): lower
 /// case is raised, surrounding blanks are dropped, and the result must pass
-/// [`check_symbol`]. The one validation of user input, for both front ends.
+/// [`check_symbol`]. The one validation of user input, for both front ends
+/// and for dealz's page.
 pub fn parse_symbol(typed: &str) -> Result<String, String> {
     let symbol = typed.trim().to_ascii_uppercase();
     check_symbol(&symbol).map_err(|_| {
         format!(
-            "{typed:?} is not a symbol: expected [A-Z][A-Z0-9]+ (lower case is raised), e.g. AAPL"
+            "{} is not a symbol: expected [A-Z][A-Z0-9]+ of at most {MAX_SYMBOL_CHARS} characters (lower case is raised), e.g. AAPL",
+            quoted(typed)
         )
     })?;
     Ok(symbol)
@@ -194,6 +222,24 @@ mod tests {
         for bad in ["", "A", "aapl", "1ABC", "AB-C", "ÄPPL", "AAPL "] {
             assert!(check_symbol(bad).is_err(), "{bad:?}");
         }
+        check_symbol(&"A".repeat(MAX_SYMBOL_CHARS)).unwrap();
+        assert!(check_symbol(&"A".repeat(MAX_SYMBOL_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn errors_quote_only_a_short_prefix_of_bad_input() {
+        let long = "X".repeat(10_000);
+        let why = parse_symbol(&long).unwrap_err();
+        assert!(why.len() < 200, "{why}");
+        assert!(why.contains("(10000 characters)"), "{why}");
+        assert_eq!(quoted("bad sym!"), "\"bad sym!\"");
+        assert_eq!(
+            quoted(&"é".repeat(30))
+                .chars()
+                .filter(|&c| c == 'é')
+                .count(),
+            QUOTED_CHARS
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use zmq::security::SecretKey;
 use zmq::{PollEvents, PollItem, Socket, SocketType};
 
+/// The largest message the PUB takes from a subscriber, in bytes.
+pub const MAX_INBOUND_MESSAGE: i64 = 1024;
+
 /// Where the server's log lines go (stderr for the program).
 pub type Log = Box<dyn Fn(&str) + Send>;
 
@@ -45,6 +48,10 @@ impl TickServer {
         debug_assert_eq!(proto::check_prefix_free(&names), Ok(()));
         let publisher = ctx.socket(SocketType::Pub)?;
         publisher.set(zmq::opt::Linger, Duration::from_millis(200))?;
+        // What a PUB receives is subscriptions: a symbol of at most 12
+        // characters and its 1-byte header. A larger message (a CURVE
+        // handshake command is a few hundred bytes) drops that subscriber.
+        publisher.set(zmq::opt::MaxMsgSize, MAX_INBOUND_MESSAGE)?;
         if let Some(secret) = curve {
             publisher.curve_server(secret)?;
         }

@@ -66,6 +66,12 @@ pub fn run(mut client: TickClient) -> Result<ExitCode, Box<dyn std::error::Error
                                 quotes.remove(&symbol);
                                 format!("dropped {symbol}")
                             }
+                            Ok(_) if client.followed().count() >= proto::MAX_FOLLOWED => {
+                                format!(
+                                    "already following {} symbols, the most a client follows: drop one first",
+                                    proto::MAX_FOLLOWED
+                                )
+                            }
                             Ok(symbol) => {
                                 client.follow(&symbol)?;
                                 quotes.insert(symbol.clone(), Quote::default());

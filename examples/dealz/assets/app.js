@@ -97,6 +97,10 @@ function connect() {
   socket.onclose = (event) => {
     dealz.connected = false;
     dealz.closeCodes.push(event.code);
+    // 1008 (not answering), 1009 (too big), 1002/1007 (broken frames): say why.
+    if (event.code !== 1000 && event.code !== 1001 && event.code !== 1006) {
+      toast(`The host closed the connection (${event.code}${event.reason ? ": " + event.reason : ""}); reconnecting…`);
+    }
     setLink("link-host", false);
     for (const id of ["link-tickz", "link-chatz", "link-valuz"]) setLink(id, false);
     $("ticker-status").textContent = "host gone — reconnecting…";
@@ -115,8 +119,16 @@ function handle(m) {
     case "tick":
       onTick(m);
       break;
-    case "ticker":
-      state.ticker = m;
+    case "followed":
+      state.ticker.symbols[m.symbol] = m.quote;
+      drawTicker();
+      break;
+    case "forgot":
+      delete state.ticker.symbols[m.symbol];
+      drawTicker();
+      break;
+    case "ticker_link":
+      state.ticker.connected = m.connected;
       drawTicker();
       break;
     case "chat":
