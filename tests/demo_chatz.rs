@@ -119,6 +119,42 @@ fn server_answers_a_hundred_concurrent_clients() {
 }
 
 #[test]
+fn past_the_cap_of_live_handles_a_new_one_is_answered_but_not_made_live() {
+    let ctx = zmq::Context::new();
+    let server = serve(&ctx, Duration::from_secs(60));
+    let cap = chatz::server::MAX_LIVE_HANDLES;
+    let client = req(&ctx, &server.router);
+    for i in 0..cap {
+        let users = ask(&client, format!("user{i:05}").as_bytes());
+        assert_eq!(users.len(), i + 1);
+    }
+    // The feed's SUB joins (a PUB drops what comes before): a live
+    // handle posts until one of its posts comes through.
+    let feed = ctx.socket(SocketType::Sub).unwrap();
+    feed.subscribe("").unwrap();
+    feed.set(zmq::opt::RcvTimeo, Duration::from_millis(300))
+        .unwrap();
+    feed.connect(&server.feed).unwrap();
+    let deadline = Instant::now() + LONG;
+    loop {
+        ask(&client, "user00000\u{1f}still here".as_bytes());
+        if let Ok(post) = feed.recv_string() {
+            assert_eq!(post, "user00000\u{1f}still here");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no post on the feed");
+    }
+    while feed.recv_string().is_ok() {} // the other tries' posts
+                                        // One more handle: answered with the full list, without it; its post
+                                        // is not published, while the next live post is.
+    let users = ask(&client, "latecomer\u{1f}let me in".as_bytes());
+    assert_eq!(users.len(), cap);
+    assert!(!users.contains(&"latecomer".to_owned()));
+    ask(&client, "user00001\u{1f}after".as_bytes());
+    assert_eq!(feed.recv_string().unwrap(), "user00001\u{1f}after");
+}
+
+#[test]
 fn malformed_requests_are_answered_and_the_server_stays_up() {
     let ctx = zmq::Context::new();
     let server = serve(&ctx, Duration::from_secs(30));

@@ -414,6 +414,39 @@ fn command_line_and_tui_share_one_symbol_rule() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"bad sym!\" is not a symbol"));
 }
 
+#[test]
+fn a_client_follows_at_most_32_symbols_of_at_most_12_characters() {
+    let many: Vec<String> = (0..=proto::MAX_FOLLOWED)
+        .map(|i| format!("S{i:02}"))
+        .collect();
+    let out = Command::new(example("tickz"))
+        .args(["client", "--plain"])
+        .args(&many)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("33 symbols given; a client follows at most 32"),
+        "{stderr}"
+    );
+    let long = "L".repeat(10_000);
+    let out = Command::new(example("tickz"))
+        .args(["client", "--plain", &long])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(10000 characters) is not a symbol"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.len() < 300,
+        "the error quotes a short prefix: {stderr}"
+    );
+}
+
 /// A CURVE server allowing only its own test key, as a process with
 /// `--monitor` off: returns it, its endpoint, and the server key file.
 fn curve_server_allowing_nobody_else(keys: &std::path::Path) -> (Proc, String, std::path::PathBuf) {

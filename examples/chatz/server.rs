@@ -13,6 +13,16 @@ use zmq::{Message, PollEvents, PollItem, Socket, SocketType};
 /// Requests between [`proto::MAX_REQUEST_BYTES`] and this are answered as bad.
 const MAX_WIRE_MESSAGE: i64 = 1 << 20;
 
+/// The most handles live at once. A request from a new handle past it is
+/// answered (with the list) but the handle is not made live and its post
+/// is not published: every reply lists every live handle, so their number
+/// bounds the size of each reply.
+pub const MAX_LIVE_HANDLES: usize = 1000;
+
+/// The largest message the PUB takes from a subscriber (a subscription),
+/// in bytes; a larger one drops that subscriber.
+const MAX_SUBSCRIPTION_MESSAGE: i64 = 1024;
+
 /// Where the server's log lines go (stderr for the program, a prefix in the tour).
 pub type Log = Box<dyn Fn(&str) + Send>;
 
@@ -60,6 +70,7 @@ impl ChatServer {
         router.set(zmq::opt::MaxMsgSize, MAX_WIRE_MESSAGE)?;
         let publisher = ctx.socket(SocketType::Pub)?;
         publisher.set(zmq::opt::Linger, Duration::from_millis(500))?;
+        publisher.set(zmq::opt::MaxMsgSize, MAX_SUBSCRIPTION_MESSAGE)?;
         if let Some(secret) = curve {
             router.curve_server(secret)?;
             publisher.curve_server(secret)?;
@@ -158,10 +169,18 @@ impl ChatServer {
         match parsed {
             Ok(request) => {
                 let handle = request.handle();
-                if self.leases.insert(handle.to_owned(), now).is_none() {
+                if let Some(seen) = self.leases.get_mut(handle) {
+                    *seen = now;
+                } else if self.leases.len() >= MAX_LIVE_HANDLES {
+                    (self.log)(&format!(
+                        "{handle} refused: {MAX_LIVE_HANDLES} handles are live already"
+                    ));
+                } else {
+                    self.leases.insert(handle.to_owned(), now);
                     (self.log)(&format!("{handle} joined"));
                 }
-                if let Request::Post { .. } = request {
+                let live = self.leases.contains_key(handle);
+                if let (true, Request::Post { .. }) = (live, &request) {
                     post = body.into_iter().next();
                 }
             }
