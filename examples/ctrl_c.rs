@@ -6,12 +6,16 @@
 //! SIGTERM in every thread, wait for them in one thread with `sigwait`, and
 //! shut the context down from there: no code runs inside a signal handler.
 //!
+//! Windows has no signals: there a console control handler (which Windows
+//! runs on a thread of its own) shuts the context down on Ctrl-C or Ctrl-Break.
+//!
 //! Run: `cargo run --example ctrl_c`, then press Ctrl-C.
 
 use zmq::{Context, ErrorKind, SocketType};
 
 /// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
 /// starts later, and returns the set to wait on.
+#[cfg(unix)]
 fn block_shutdown_signals() -> std::io::Result<libc::sigset_t> {
     // SAFETY: sigset_t is plain data that sigemptyset initialises; the
     // calls only touch this set and the calling thread's signal mask.
@@ -27,11 +31,12 @@ fn block_shutdown_signals() -> std::io::Result<libc::sigset_t> {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// A context that is shut down on SIGINT or SIGTERM.
+#[cfg(unix)]
+fn context_shut_down_by_signals() -> std::io::Result<Context> {
     // First, before any other thread exists (libzmq's I/O threads included).
     let signals = block_shutdown_signals()?;
     let ctx = Context::new();
-
     let for_signals = ctx.clone();
     std::thread::spawn(move || {
         let mut signal = 0;
@@ -41,6 +46,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = for_signals.shutdown();
         }
     });
+    Ok(ctx)
+}
+
+/// A context that is shut down on Ctrl-C or Ctrl-Break.
+#[cfg(windows)]
+fn context_shut_down_by_signals() -> std::io::Result<Context> {
+    use std::sync::OnceLock;
+    use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+
+    static CONTEXT: OnceLock<Context> = OnceLock::new();
+    unsafe extern "system" fn on_ctrl(event: u32) -> i32 {
+        if let Some(ctx) = CONTEXT.get() {
+            eprintln!("console event {event}: shutting down");
+            let _ = ctx.shutdown();
+        }
+        1 // handled: do not end the process before main returns
+    }
+    let ctx = CONTEXT.get_or_init(Context::new).clone();
+    // SAFETY: on_ctrl is a valid handler for the life of the process; it
+    // only reads a static that is set before it is installed.
+    if unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 1) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(ctx)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let ctx = context_shut_down_by_signals()?;
 
     let pull = ctx.socket(SocketType::Pull)?;
     pull.bind("tcp://127.0.0.1:*")?;

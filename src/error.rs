@@ -303,6 +303,7 @@ fn errno_text(errno: i32) -> Option<&'static str> {
         libc::ENOTCONN => "Transport endpoint is not connected",
         libc::ETIMEDOUT => "Connection timed out",
         libc::ECONNREFUSED => "Connection refused",
+        #[cfg(unix)] // not an errno of Windows' C runtime
         libc::EHOSTDOWN => "Host is down",
         libc::EHOSTUNREACH => "No route to host",
         libc::EINPROGRESS => "Operation now in progress",

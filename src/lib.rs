@@ -44,10 +44,10 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-// Raw file descriptors (poll, monitor, Socket::fd) and private certificate
-// files (mode 0600) are Unix APIs; there is no Windows port yet.
-#[cfg(not(unix))]
-compile_error!("the zmq crate supports Unix-like systems only (Linux, macOS, the BSDs)");
+// What differs per platform lives in `platform` (the fd/SOCKET type, signal
+// masking), `security::cert` (private files) and `tokio::source` (readiness).
+#[cfg(not(any(unix, windows)))]
+compile_error!("the zmq crate supports Unix-like systems and Windows");
 
 mod compat;
 mod context;
@@ -60,6 +60,7 @@ mod error;
 mod message;
 pub mod monitor;
 pub mod option;
+mod platform;
 pub mod poll;
 pub mod proxy;
 pub mod security;
@@ -76,6 +77,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
 pub use option::{opt, Mechanism};
+pub use platform::RawFd;
 pub use poll::Poller;
 pub use poll::{poll, PollEvents, PollItem};
 pub use proxy::{proxy, ProxyStatistics, SteerableProxy};

@@ -40,10 +40,10 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::poll::{poll, PollEvents, PollItem};
 use crate::socket::{Socket, SocketType};
+use crate::RawFd;
 use std::ffi::CString;
 use std::fmt;
 use std::mem::ManuallyDrop;
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -351,7 +351,7 @@ pub enum EventKind {
 impl EventKind {
     /// Decodes an event number and its value.
     pub fn from_raw(event: u64, value: u64) -> EventKind {
-        let as_fd = || RawFd::try_from(value).unwrap_or(-1);
+        let as_fd = || RawFd::try_from(value).unwrap_or(crate::platform::NO_FD);
         let as_errno = || i32::try_from(value).unwrap_or(0);
         let Ok(flag) = i32::try_from(event) else {
             return EventKind::Unknown { event, value };

@@ -509,18 +509,22 @@ pub mod opt {
         const NAME: &'static str = "ZMQ_FD";
     }
     impl Get for Fd {
-        type Value = std::os::raw::c_int;
-        fn get(self, s: &Socket) -> Result<c_int> {
-            get_i32(s, Self::ID, Self::NAME).map_err(|e| {
-                // libzmq's bare EINVAL for the thread-safe (draft) types,
-                // which have no ZMQ_FD, said in words a user can act on.
-                if e.errno() == libc::EINVAL && s.get(ThreadSafe).unwrap_or(false) {
-                    Error::new(libc::ENOTSUP, "getsockopt ZMQ_FD")
-                        .context("thread-safe sockets have none; wait on them with a Poller")
-                } else {
-                    e
-                }
-            })
+        /// An `int` on Unix, a `SOCKET` (8 bytes) on 64-bit Windows.
+        type Value = crate::RawFd;
+        fn get(self, s: &Socket) -> Result<crate::RawFd> {
+            let mut buf = [0u8; std::mem::size_of::<crate::RawFd>()];
+            s.get_raw(Self::ID, Self::NAME, &mut buf)
+                .map(|_| crate::RawFd::from_ne_bytes(buf))
+                .map_err(|e| {
+                    // libzmq's bare EINVAL for the thread-safe (draft) types,
+                    // which have no ZMQ_FD, said in words a user can act on.
+                    if e.errno() == libc::EINVAL && s.get(ThreadSafe).unwrap_or(false) {
+                        Error::new(libc::ENOTSUP, "getsockopt ZMQ_FD")
+                            .context("thread-safe sockets have none; wait on them with a Poller")
+                    } else {
+                        e
+                    }
+                })
         }
     }
 

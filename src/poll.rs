@@ -12,8 +12,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::Socket;
+use crate::RawFd;
 use std::marker::PhantomData;
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 bitflags::bitflags! {

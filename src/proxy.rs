@@ -221,22 +221,6 @@ impl std::fmt::Debug for SteerableProxy {
     }
 }
 
-/// Blocks every asynchronous signal on the calling thread, so that the
-/// proxy's wait is never interrupted (`EINTR`) and its state never lost;
-/// the process's other threads still receive them.
-fn block_async_signals() {
-    // SAFETY: sigset_t is plain data initialised by sigfillset before use;
-    // pthread_sigmask only changes this thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
-        for synchronous in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL] {
-            libc::sigdelset(&mut set, synchronous);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-}
-
 impl SteerableProxy {
     /// Starts forwarding between `frontend` and `backend` on a new thread.
     pub fn spawn(frontend: Socket, backend: Socket) -> Result<SteerableProxy> {
@@ -267,7 +251,7 @@ impl SteerableProxy {
         let thread = std::thread::Builder::new()
             .name("zmq-proxy".into())
             .spawn(move || {
-                block_async_signals();
+                crate::platform::block_async_signals();
                 proxy_steerable(&frontend, &backend, capture.as_ref(), &proxy_side)
             })
             .map_err(|e| {

@@ -4,6 +4,11 @@
 //!
 //! Needs `chromium` and `chromium-driver` (Debian's packages; `.ci/run`
 //! installs them). Screenshots go to `target/dealz-screenshots/`.
+//!
+//! Unix only: it drives Chromium and stops processes with signals (`kill`),
+//! and locks with `flock`; neither Chromium nor Python runs under wine, where
+//! the Windows suite is tested.
+#![cfg(unix)]
 
 mod demo_support;
 mod watchdog;

@@ -1,5 +1,9 @@
 //! Signals: an interrupted blocking call still ends by its timeout, and a
 //! signal thread can stop a program blocked in `recv` (examples/ctrl_c.rs).
+//!
+//! Unix only: POSIX signals (SIGUSR1, `pthread_kill`, `sigaction`) do not
+//! exist on Windows, where Ctrl-C runs a console handler on its own thread.
+#![cfg(unix)]
 
 mod demo_support;
 mod watchdog;

@@ -1,8 +1,7 @@
 //! Waiting on sockets and file descriptors: `poll` and the reusable `Poller`.
 
 use std::io::Write;
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 use zmq::{poll, Context, ErrorKind, PollEvents, PollItem, Poller, SocketType};
 
@@ -10,6 +9,28 @@ mod watchdog;
 use watchdog::within;
 
 const LONG: Duration = Duration::from_secs(10);
+
+/// A connected pair of sockets to poll as raw handles: TCP on loopback, the
+/// one kind `zmq_poll` takes on every platform (on Windows it polls
+/// `SOCKET`s only: no pipes).
+fn socket_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let writer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (reader, _) = listener.accept().unwrap();
+    (writer, reader)
+}
+
+/// The handle `zmq_poll` takes: an fd on Unix, a `SOCKET` on Windows.
+#[cfg(unix)]
+fn raw(stream: &TcpStream) -> zmq::RawFd {
+    std::os::fd::AsRawFd::as_raw_fd(stream)
+}
+
+/// The handle `zmq_poll` takes: an fd on Unix, a `SOCKET` on Windows.
+#[cfg(windows)]
+fn raw(stream: &TcpStream) -> zmq::RawFd {
+    std::os::windows::io::AsRawSocket::as_raw_socket(stream)
+}
 
 fn pull_push(ctx: &Context, name: &str) -> (zmq::Socket, zmq::Socket) {
     let pull = ctx.socket(SocketType::Pull).unwrap();
@@ -74,10 +95,10 @@ fn waiting_forever_ends_when_a_message_arrives_from_another_thread() {
 #[test]
 fn a_raw_fd_becomes_readable() {
     within(LONG, || {
-        let (mut writer, reader) = UnixStream::pair().unwrap();
+        let (mut writer, reader) = socket_pair();
         let mut poller = Poller::new();
         poller
-            .add_fd(reader.as_raw_fd(), PollEvents::POLLIN, "pipe")
+            .add_fd(raw(&reader), PollEvents::POLLIN, "pipe")
             .unwrap();
         assert_eq!(poller.wait(Some(Duration::ZERO)).unwrap().len(), 0);
         writer.write_all(b"x").unwrap();
@@ -95,11 +116,11 @@ fn sockets_and_fds_mix_in_one_poller() {
     within(LONG, || {
         let ctx = Context::new();
         let (pull, push) = pull_push(&ctx, "poll-mix");
-        let (mut writer, reader) = UnixStream::pair().unwrap();
+        let (mut writer, reader) = socket_pair();
         let mut poller = Poller::with_capacity(2);
         poller.add(&pull, PollEvents::POLLIN, 'z').unwrap();
         poller
-            .add_fd(reader.as_raw_fd(), PollEvents::POLLIN, 'f')
+            .add_fd(raw(&reader), PollEvents::POLLIN, 'f')
             .unwrap();
         push.send("m").unwrap();
         writer.write_all(b"x").unwrap();
@@ -166,12 +187,10 @@ fn registering_twice_is_a_clear_error() {
     assert!(err.to_string().contains("already registered"), "{err}");
     assert_eq!(poller.len(), 1);
 
-    let (_writer, reader) = UnixStream::pair().unwrap();
-    poller
-        .add_fd(reader.as_raw_fd(), PollEvents::POLLIN, 3)
-        .unwrap();
+    let (_writer, reader) = socket_pair();
+    poller.add_fd(raw(&reader), PollEvents::POLLIN, 3).unwrap();
     let err = poller
-        .add_fd(reader.as_raw_fd(), PollEvents::POLLIN, 4)
+        .add_fd(raw(&reader), PollEvents::POLLIN, 4)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -254,7 +273,10 @@ fn the_notification_fd_and_events_drive_an_external_loop() {
         let ctx = Context::new();
         let (pull, push) = pull_push(&ctx, "poll-fd");
         let fd = pull.fd().unwrap();
+        #[cfg(unix)]
         assert!(fd >= 0);
+        #[cfg(windows)]
+        assert_ne!(fd, zmq::RawFd::MAX, "INVALID_SOCKET");
         assert!(!pull.events().unwrap().contains(PollEvents::POLLIN));
         push.send("m").unwrap();
         // Edge-triggered: wait on the fd, then ask `events` what is ready.

@@ -44,7 +44,12 @@ pub fn local_hms(epoch: f64) -> String {
     // SAFETY: an all-zero `tm` is a valid value for localtime_r to overwrite.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers are valid for the call; localtime_r is reentrant.
+    #[cfg(unix)]
     let ok = !unsafe { libc::localtime_r(&secs, &mut tm) }.is_null();
+    // SAFETY: both pointers are valid for the call; localtime_s is
+    // Windows' reentrant localtime (0 on success).
+    #[cfg(windows)]
+    let ok = unsafe { libc::localtime_s(&mut tm, &secs) } == 0;
     if ok {
         format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
     } else {

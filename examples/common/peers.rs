@@ -10,9 +10,9 @@
 //! both from the same call on that connection's I/O thread.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::RawFd;
+use std::net::SocketAddr;
 use zmq::monitor::{EventKind, Monitor, MonitorEvents};
+use zmq::RawFd;
 use zmq::Socket;
 
 /// Watches one bound socket; `name` says which in the log (e.g. "feed").
@@ -114,8 +114,22 @@ impl PeerLog {
 }
 
 /// The remote address of a connected TCP socket; `None` for other
+/// transports or a socket that is already closed.
+#[cfg(windows)]
+fn peer_address(socket: RawFd) -> Option<SocketAddr> {
+    use std::os::windows::io::FromRawSocket;
+    // SAFETY: the SOCKET is only borrowed: ManuallyDrop never closes it
+    // (libzmq owns it), and a stale one only makes getpeername fail.
+    let stream =
+        std::mem::ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_socket(socket) });
+    stream.peer_addr().ok()
+}
+
+/// The remote address of a connected TCP socket; `None` for other
 /// transports or a descriptor that is already closed.
+#[cfg(unix)]
 fn peer_address(fd: RawFd) -> Option<SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
     let mut storage = std::mem::MaybeUninit::<libc::sockaddr_storage>::zeroed();
     let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::sockaddr_storage>()).ok()?;
     // SAFETY: the buffer is a zeroed sockaddr_storage (large enough for any

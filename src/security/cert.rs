@@ -413,7 +413,13 @@ fn check_pair(public: &PublicKey, secret: &SecretKey) -> Result<(), CertificateE
 /// the text goes to a new temporary file in the same directory, created with
 /// `mode` (and set to it again, whatever the umask), synced, then renamed over
 /// `path`. An existing 0644 file thus never holds a secret, even briefly.
+///
+/// On Windows, where there are no modes, a private file (`mode` without
+/// group or other bits) gets an ACL before anything is written to it: one
+/// entry, full control for the current user, inheritance from the directory
+/// cut off (`windows_acl`). Other files keep the directory's inherited ACL.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError> {
+    #[cfg(unix)]
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |e| CertificateError::io(path, e);
     let dir = match path.parent() {
@@ -435,13 +441,19 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let temp = dir.join(temp_name);
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(mode);
+    let written = options
         .open(&temp)
         .and_then(|mut file| {
+            #[cfg(unix)]
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            #[cfg(windows)]
+            if mode & 0o077 == 0 {
+                windows_acl::make_owner_only(&file)?;
+            }
             file.write_all(text.as_bytes())?;
             file.sync_all()
         })
@@ -455,6 +467,154 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(windows)]
+pub(crate) mod windows_acl {
+    //! Owner-only files on Windows: a protected DACL with a single entry
+    //! granting the current user full control, so neither the directory's
+    //! inherited entries (Users, Everyone...) nor anyone else can read it.
+
+    use std::fs::File;
+    use std::io;
+    use std::os::windows::io::AsRawHandle;
+    #[cfg(test)]
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Foundation::{CloseHandle, ERROR_SUCCESS, HANDLE};
+    #[cfg(test)]
+    use windows_sys::Win32::Security::Authorization::GetSecurityInfo;
+    use windows_sys::Win32::Security::Authorization::{SetSecurityInfo, SE_FILE_OBJECT};
+    use windows_sys::Win32::Security::{
+        AddAccessAllowedAce, GetLengthSid, GetTokenInformation, InitializeAcl, TokenUser,
+        ACCESS_ALLOWED_ACE, ACL, ACL_REVISION, DACL_SECURITY_INFORMATION,
+        PROTECTED_DACL_SECURITY_INFORMATION, TOKEN_QUERY, TOKEN_USER,
+    };
+    #[cfg(test)]
+    use windows_sys::Win32::Security::{
+        EqualSid, GetAce, GetSecurityDescriptorControl, SE_DACL_PROTECTED,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+
+    /// `FILE_ALL_ACCESS`: full control.
+    const FULL_CONTROL: u32 = 0x001F_01FF;
+
+    /// The current user's `TOKEN_USER` (its SID points into the buffer).
+    fn current_user() -> io::Result<Vec<u64>> {
+        let mut token: HANDLE = std::ptr::null_mut();
+        // SAFETY: the pseudo-handle of the current process needs no closing;
+        // OpenProcessToken writes a handle to `token`, closed below.
+        if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut buf = vec![0u64; 64]; // 512 bytes, 8-aligned: TOKEN_USER and its SID
+        let mut len = 0u32;
+        // SAFETY: buf is writable for the byte length given; len is written.
+        let ok = unsafe {
+            GetTokenInformation(
+                token,
+                TokenUser,
+                buf.as_mut_ptr().cast(),
+                (buf.len() * 8) as u32,
+                &mut len,
+            )
+        };
+        let error = io::Error::last_os_error();
+        // SAFETY: token came from OpenProcessToken and is closed once.
+        unsafe { CloseHandle(token) };
+        if ok == 0 {
+            return Err(error);
+        }
+        Ok(buf)
+    }
+
+    /// Gives `file` a protected DACL granting only the current user access.
+    pub(crate) fn make_owner_only(file: &File) -> io::Result<()> {
+        let user = current_user()?;
+        // SAFETY: current_user filled the buffer with a TOKEN_USER.
+        let sid = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+        // SAFETY: sid is a valid SID inside `user`, alive for this function.
+        let sid_len = unsafe { GetLengthSid(sid) } as usize;
+        let acl_len = std::mem::size_of::<ACL>() + std::mem::size_of::<ACCESS_ALLOWED_ACE>()
+            - std::mem::size_of::<u32>()
+            + sid_len;
+        let mut acl_buf = vec![0u64; acl_len.div_ceil(8)];
+        let acl = acl_buf.as_mut_ptr().cast::<ACL>();
+        // SAFETY: acl points to acl_len writable, 8-aligned bytes; sid is valid.
+        let built = unsafe {
+            InitializeAcl(acl, acl_len as u32, ACL_REVISION) != 0
+                && AddAccessAllowedAce(acl, ACL_REVISION, FULL_CONTROL, sid) != 0
+        };
+        if !built {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the handle is the open file's; acl is a valid ACL; owner,
+        // group and SACL are not changed (null).
+        let rc = unsafe {
+            SetSecurityInfo(
+                file.as_raw_handle(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                acl,
+                std::ptr::null(),
+            )
+        };
+        if rc != ERROR_SUCCESS {
+            return Err(io::Error::from_raw_os_error(rc as i32));
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    /// Whether `file`'s DACL is exactly what [`make_owner_only`] sets: protected,
+    /// one entry, for the current user.
+    pub(crate) fn is_owner_only(file: &File) -> io::Result<bool> {
+        let user = current_user()?;
+        // SAFETY: current_user filled the buffer with a TOKEN_USER.
+        let sid = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+        let mut dacl: *mut ACL = std::ptr::null_mut();
+        let mut descriptor = std::ptr::null_mut();
+        // SAFETY: the handle is the open file's; GetSecurityInfo allocates the
+        // descriptor (freed below with LocalFree) and points dacl into it.
+        let rc = unsafe {
+            GetSecurityInfo(
+                file.as_raw_handle(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut dacl,
+                std::ptr::null_mut(),
+                &mut descriptor,
+            )
+        };
+        if rc != ERROR_SUCCESS {
+            return Err(io::Error::from_raw_os_error(rc as i32));
+        }
+        let mut control = 0u16;
+        let mut revision = 0u32;
+        let mut ace: *mut core::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: descriptor and dacl are valid until LocalFree; GetAce only
+        // reads entry 0 when the ACL has exactly one; the entry's SidStart is
+        // where an ACCESS_ALLOWED_ACE keeps its SID.
+        let owner_only = unsafe {
+            let protected = GetSecurityDescriptorControl(descriptor, &mut control, &mut revision)
+                != 0
+                && control & SE_DACL_PROTECTED != 0;
+            let single = !dacl.is_null() && (*dacl).AceCount == 1;
+            let ours = single
+                && GetAce(dacl, 0, &mut ace) != 0
+                && (*ace.cast::<ACCESS_ALLOWED_ACE>()).Header.AceType == 0 // ACCESS_ALLOWED_ACE_TYPE
+                && EqualSid(
+                    std::ptr::addr_of_mut!((*ace.cast::<ACCESS_ALLOWED_ACE>()).SidStart).cast(),
+                    sid,
+                ) != 0;
+            LocalFree(descriptor);
+            protected && ours
+        };
+        Ok(owner_only)
+    }
 }
 
 const PUBLIC_BANNER: &str = "\
@@ -580,6 +740,22 @@ fn utc_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(windows)]
+    #[test]
+    fn secret_files_get_an_owner_only_acl_on_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, secret) = crate::security::create_certificates(dir.path(), "alice").unwrap();
+        let acl_of = |path: &Path| {
+            let file = std::fs::File::open(path).unwrap();
+            windows_acl::is_owner_only(&file).unwrap()
+        };
+        assert!(acl_of(&secret), "the secret file is readable by others");
+        assert!(
+            !acl_of(&public),
+            "the public file should keep its inherited ACL"
+        );
+    }
 
     const PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
     const SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
