@@ -57,7 +57,9 @@
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::primitives::{lock, Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
+use std::sync::Arc;
+
+use super::primitives::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// Which way a waiter wants to move messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
