@@ -1019,6 +1019,67 @@ fn bad_websocket_input_gets_an_error_to_that_browser_only() {
 }
 
 #[test]
+fn a_stalled_browser_is_evicted_and_the_diagnostics_panel_names_it() {
+    browser_test(|| async {
+        let desk = start_desk(
+            "evictor",
+            &["--ws-ping-ms", "500", "--ws-timeout-ms", "2000"],
+        );
+        let mut driver = Driver::start();
+        let page = driver.page_on(&desk.url).await;
+        // The page says whose follows they are.
+        let note = js(
+            &page,
+            "return document.getElementById('follows-note').textContent",
+        )
+        .await;
+        assert!(
+            note.as_str()
+                .is_some_and(|n| n.starts_with("Follows belong to the desk")),
+            "{note}"
+        );
+        // A browser that opens its WebSocket and then never reads (nor
+        // answers a ping).
+        let address = desk.url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stalled = std::net::TcpStream::connect(address).expect("connecting");
+        use std::io::{Read, Write};
+        write!(
+            stalled,
+            "GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        stalled.set_read_timeout(Some(LONG)).unwrap();
+        let mut head = [0u8; 12];
+        stalled.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 101");
+        let local = stalled.local_addr().unwrap().to_string();
+        let evicted = wait_for(
+            &page,
+            LONG,
+            "the stalled browser's eviction in the Diagnostics panel",
+            &format!(
+                "const li = [...document.querySelectorAll('#diag-events li[data-socket=\"browsers\"][data-event=\"Evicted\"]')].find(li => li.textContent.includes({})); return li && li.textContent",
+                json!(local)
+            ),
+        )
+        .await;
+        assert!(
+            evicted
+                .as_str()
+                .is_some_and(|e| e.contains("no answer to pings")),
+            "{evicted}"
+        );
+        let count = js(&page, "return document.querySelector('#diag-sockets tr[data-socket=\"browsers\"] [data-event=\"Evicted\"] b').textContent").await;
+        assert_eq!(count, json!("1"));
+        // The page itself answers pings: it is still connected.
+        assert_eq!(js(&page, "return dealz.connected").await, json!(true));
+        screenshot(&page, "dealz-evicted.png").await;
+        page.close().await.unwrap();
+    });
+}
+
+#[test]
 fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
     browser_test(|| async {
         let mut desk = start_desk("leaver", &[]);

@@ -488,11 +488,15 @@ const SHORT_KINDS = {
   HandshakeFailedNoDetail: "hs fail",
   HandshakeFailedProtocol: "hs proto",
   HandshakeFailedAuth: "hs auth",
+  // The web host's own line (browsers it closed).
+  Evicted: "evicted",
+  TooBig: "too big",
+  ProtocolError: "bad frames",
 };
 
 function eventClass(kind) {
   if (/^(HandshakeSucceeded|Connected|Listening|Accepted)$/.test(kind)) return "ev-good";
-  if (/Failed|Disconnected/.test(kind)) return "ev-bad";
+  if (/Failed|Disconnected|Evicted|TooBig|ProtocolError/.test(kind)) return "ev-bad";
   return "ev-info";
 }
 
