@@ -436,6 +436,24 @@ fn abuse_frames(address: &str) {
     assert_eq!(code, 1007, "invalid UTF-8: {reason}");
 }
 
+/// Makes room for `clients` connections (two descriptors each in this
+/// process: the crowd's and the stalled and half-sent ones' besides).
+fn raise_descriptor_limit(clients: usize) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct we pass.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        let wanted = (2 * clients as libc::rlim_t + 512).min(limit.rlim_max);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -448,6 +466,7 @@ fn two_hundred_browsers_stalled_ones_and_an_abuser_leave_the_host_healthy() {
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(200);
+        raise_descriptor_limit(clients);
         let mut host = start_host();
         let pid = host.dealz.pid();
         let address = host.address.clone();

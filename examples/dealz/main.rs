@@ -225,6 +225,7 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         post_rx,
     )?;
 
+    web::raise_descriptor_limit();
     let listener = web::bind(cli.http).map_err(|e| format!("--http {}: {e}", cli.http))?;
     let address = listener.local_addr()?;
     let app = web::App {

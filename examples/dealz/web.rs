@@ -114,6 +114,28 @@ enum Request {
     },
 }
 
+/// Raises the process's soft limit of open descriptors to its hard limit
+/// (Unix): [`MAX_BROWSERS`] browsers and [`MAX_HTTP_CONNECTIONS`] requests
+/// need more than the usual soft limit of 1,024.
+pub fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit read and write the struct we pass.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
+                && limit.rlim_cur < limit.rlim_max
+            {
+                limit.rlim_cur = limit.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
+        }
+    }
+}
+
 /// Binds the page's address with a backlog of [`BACKLOG`].
 pub fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if address.is_ipv4() {
