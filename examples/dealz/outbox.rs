@@ -39,8 +39,8 @@ enum Item {
 pub enum Next {
     /// A change's JSON.
     Change(Arc<str>),
-    /// A tick: symbol, time, price.
-    Tick(Arc<str>, f64, f64),
+    /// A tick's JSON (the latest of its symbol).
+    Tick(Arc<str>),
     /// The browser fell behind by more than [`MAX_QUEUED_BYTES`]: its queue
     /// was dropped, and it needs the whole state again.
     Resync,
@@ -49,8 +49,8 @@ pub enum Next {
 #[derive(Debug, Default)]
 struct Pending {
     items: VecDeque<Item>,
-    /// The latest (time, price) of each symbol with a tick waiting.
-    ticks: HashMap<Arc<str>, (f64, f64)>,
+    /// The latest tick (its JSON) of each symbol with a tick waiting.
+    ticks: HashMap<Arc<str>, Arc<str>>,
     /// JSON bytes of the changes in `items`.
     bytes: usize,
     /// The queue overflowed: the next thing to send is a snapshot.
@@ -97,17 +97,14 @@ impl Outbox {
         self.ready.notify_one();
     }
 
-    /// Queues a tick, replacing the one of the same symbol still waiting.
-    pub fn push_tick(&self, symbol: &Arc<str>, time: f64, price: f64) {
+    /// Queues a tick (its JSON, made once for every browser), replacing
+    /// the one of the same symbol still waiting.
+    pub fn push_tick(&self, symbol: &Arc<str>, json: &Arc<str>) {
         let mut pending = self.lock();
         if pending.resync {
             return;
         }
-        if pending
-            .ticks
-            .insert(symbol.clone(), (time, price))
-            .is_none()
-        {
+        if pending.ticks.insert(symbol.clone(), json.clone()).is_none() {
             pending.items.push_back(Item::Tick(symbol.clone()));
         }
         drop(pending);
@@ -147,8 +144,8 @@ impl Outbox {
                     return Some(Next::Change(json));
                 }
                 Item::Tick(symbol) => {
-                    if let Some((time, price)) = pending.ticks.remove(&symbol) {
-                        return Some(Next::Tick(symbol, time, price));
+                    if let Some(json) = pending.ticks.remove(&symbol) {
+                        return Some(Next::Tick(json));
                     }
                     // Forgotten since it was queued: nothing to send.
                 }
@@ -178,29 +175,33 @@ mod tests {
         Next::Change(text.into())
     }
 
+    fn tick(text: &str) -> Arc<str> {
+        text.into()
+    }
+
     #[test]
     fn ticks_of_one_symbol_coalesce_into_the_latest_in_the_first_ones_place() {
         let outbox = Outbox::new();
         let (msft, aapl): (Arc<str>, Arc<str>) = ("MSFT".into(), "AAPL".into());
-        outbox.push_tick(&msft, 1.0, 41.0);
+        outbox.push_tick(&msft, &tick("MSFT 41"));
         outbox.push_change("chat".into());
-        outbox.push_tick(&aapl, 1.0, 95.0);
-        outbox.push_tick(&msft, 2.0, 42.0);
-        outbox.push_tick(&msft, 3.0, 43.0);
-        assert_eq!(outbox.try_next(), Some(Next::Tick(msft.clone(), 3.0, 43.0)));
+        outbox.push_tick(&aapl, &tick("AAPL 95"));
+        outbox.push_tick(&msft, &tick("MSFT 42"));
+        outbox.push_tick(&msft, &tick("MSFT 43"));
+        assert_eq!(outbox.try_next(), Some(Next::Tick(tick("MSFT 43"))));
         assert_eq!(outbox.try_next(), Some(change("chat")));
-        assert_eq!(outbox.try_next(), Some(Next::Tick(aapl, 1.0, 95.0)));
+        assert_eq!(outbox.try_next(), Some(Next::Tick(tick("AAPL 95"))));
         assert_eq!(outbox.try_next(), None);
         // Once sent, a new tick queues again.
-        outbox.push_tick(&msft, 4.0, 44.0);
-        assert_eq!(outbox.try_next(), Some(Next::Tick(msft, 4.0, 44.0)));
+        outbox.push_tick(&msft, &tick("MSFT 44"));
+        assert_eq!(outbox.try_next(), Some(Next::Tick(tick("MSFT 44"))));
     }
 
     #[test]
     fn a_forgotten_symbols_waiting_tick_is_not_sent() {
         let outbox = Outbox::new();
         let msft: Arc<str> = "MSFT".into();
-        outbox.push_tick(&msft, 1.0, 41.0);
+        outbox.push_tick(&msft, &tick("MSFT 41"));
         outbox.forget("MSFT");
         outbox.push_change("forgot MSFT".into());
         assert_eq!(outbox.try_next(), Some(change("forgot MSFT")));
@@ -218,7 +219,7 @@ mod tests {
         outbox.push_change(line.clone());
         assert_eq!(outbox.overflows(), 1);
         // Nothing else is kept until the snapshot is sent.
-        outbox.push_tick(&"MSFT".into(), 1.0, 41.0);
+        outbox.push_tick(&"MSFT".into(), &tick("MSFT 41"));
         outbox.push_change(line.clone());
         assert_eq!(outbox.try_next(), Some(Next::Resync));
         assert_eq!(outbox.lock().items.len(), 0);

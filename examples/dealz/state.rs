@@ -240,12 +240,7 @@ impl Browser {
     pub async fn next_json(&self) -> Arc<str> {
         match self.outbox.next().await {
             Next::Change(json) => json,
-            Next::Tick(symbol, time, price) => Update::Tick {
-                symbol: &symbol,
-                time,
-                price,
-            }
-            .to_json(),
+            Next::Tick(json) => json,
             Next::Resync => {
                 // Under the desk's lock, so that the snapshot and the queue
                 // agree: what is queued after it is newer than it.
@@ -405,9 +400,18 @@ impl Desk {
             quote.history.pop_front();
         }
         quote.history.push_back((time, price));
+        if browsers.is_empty() {
+            return;
+        }
+        let json = Update::Tick {
+            symbol,
+            time,
+            price,
+        }
+        .to_json();
         let symbol: Arc<str> = symbol.into();
         for outbox in browsers.values() {
-            outbox.push_tick(&symbol, time, price);
+            outbox.push_tick(&symbol, &json);
         }
     }
 
