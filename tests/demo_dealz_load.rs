@@ -16,6 +16,10 @@
 //!
 //! The unit tests of the host's send queue (`examples/dealz/outbox.rs`) run
 //! here too.
+//!
+//! Unix only: it reads the host's memory from `/proc` and raises this
+//! process's descriptor limit with `setrlimit`.
+#![cfg(unix)]
 
 mod demo_support;
 mod watchdog;
