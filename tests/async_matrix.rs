@@ -209,7 +209,7 @@ fn join(pattern: &Pattern, sender: &Socket, receiver: &Socket, endpoint: &str) {
 fn endpoints(name: &str) -> [String; 2] {
     let tag: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     [
-        format!("tcp://127.0.0.1:*"),
+        "tcp://127.0.0.1:*".to_string(),
         format!("inproc://matrix-{tag}"),
     ]
 }
@@ -495,12 +495,13 @@ fn a_peer_that_leaves_and_comes_back_mid_stream() {
             // stall in libzmq itself, the blocking API as much as this layer
             // (seen here: a blocking send with a 10 s SndTimeo timing out
             // while the new peer waited for messages).
-            for endpoint in ["tcp://127.0.0.1:*"] {
+            {
+                let endpoint = "tcp://127.0.0.1:*";
                 let rt = runtime();
                 let ctx = Context::new();
                 let sender = ctx.socket(sender_type).unwrap();
                 sender.set(opt::SndHwm, 1).unwrap();
-                let endpoint = bind(&sender, &endpoint);
+                let endpoint = bind(&sender, endpoint);
                 let sender = rt.block_on(async { AsyncSocket::new(sender) }).unwrap();
                 let reader_ctx = ctx.clone();
                 let reader_endpoint = endpoint.clone();
