@@ -5,16 +5,14 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> zmq::Result<()> {
-//! use zmq::tokio::AsyncSocket;
 //! use zmq::SocketType;
 //!
 //! let ctx = zmq::Context::new();
-//! let pull = AsyncSocket::new(ctx.socket(SocketType::Pull)?)?;
-//! pull.with_socket(|s| s.bind("tcp://127.0.0.1:*"))?;
-//! let endpoint = pull.with_socket(|s| s.last_endpoint())?;
+//! let pull = ctx.async_socket(SocketType::Pull)?;
+//! pull.bind("tcp://127.0.0.1:*")?;
 //!
-//! let push = AsyncSocket::new(ctx.socket(SocketType::Push)?)?;
-//! push.with_socket(|s| s.connect(&endpoint))?;
+//! let push = ctx.async_socket(SocketType::Push)?;
+//! push.connect(&pull.last_endpoint()?)?;
 //! let sender = tokio::spawn(async move {
 //!     push.send_multipart(["job", "42"]).await
 //! });
@@ -25,13 +23,27 @@
 //! ```
 //!
 //! # How readiness works
-//! libzmq's `ZMQ_FD` is registered with tokio's reactor. It is
-//! edge-triggered and also signals libzmq's internal commands, so the fd
-//! only says "look at `ZMQ_EVENTS` again": a waiter clears the fd's
-//! readiness only after `ZMQ_EVENTS` said its direction is not ready, and
-//! after every send, receive or `ZMQ_EVENTS` read, when others wait,
-//! `ZMQ_EVENTS` is read once more and the waiters of each ready direction are
-//! woken (one task's call may have consumed the edge another task waits for).
+//! libzmq's `ZMQ_FD` is registered with the runtime's reactor (tokio's
+//! `AsyncFd` on Unix). It is edge-triggered, also signals libzmq's internal
+//! commands, and any call on the socket may drain it, so the fd only says
+//! "look again". Waiters queue per direction and the first in line is the
+//! one woken; the fd's mark is cleared only after a call made under it has
+//! failed, so a waiter that cannot proceed sleeps until the next edge, never
+//! spins; and after every call made while others wait, `ZMQ_EVENTS` is read
+//! and the ready directions are woken (one task's call may have consumed the
+//! edge another task waits for). Wakers are called after every lock is
+//! released. The rules, and what they assume of libzmq, are written down in
+//! the source (`src/tokio/waiters.rs`) and model-checked with loom
+//! (`tests/loom_waiters.rs`).
+//!
+//! # What each socket type does
+//! A send waits when libzmq would block, and reports `Ok` once libzmq has the
+//! message; the types that drop do so as in the blocking API (PUB and XPUB
+//! for a full subscriber, ROUTER for an unknown or full peer). XPUB with
+//! `XpubNodrop`, STREAM and ROUTER with `RouterMandatory` say "writable"
+//! while a send to a particular peer still cannot go: such a send waits for
+//! the next edge (room made by that peer is one), and waiting sends of one
+//! socket are served in order. The README's table lists every type.
 //!
 //! # Cancel safety
 //! Every future of this module can be dropped without losing or duplicating

@@ -39,12 +39,15 @@ use crate::{
 /// `RcvTimeo` and `SndTimeo` do not apply: the async calls never block in
 /// libzmq. Wrap a call in `tokio::time::timeout` instead.
 ///
-/// # A caveat
-/// `ZMQ_EVENTS` says whether *some* message could be sent. A ROUTER with
-/// `RouterMandatory` reports POLLOUT while the one peer a message is for
-/// has a full queue; a send to that peer then retries once per scheduler
-/// turn (yielding in between) until the peer catches up, instead of
-/// sleeping. Other socket types are not affected.
+/// # Waiting, per socket type
+/// A send waits when libzmq would block and completes once libzmq has the
+/// message; what a type drops by design (PUB, XPUB, ROUTER without
+/// `RouterMandatory`) it drops here too. XPUB with `XpubNodrop`, STREAM and
+/// ROUTER with `RouterMandatory` report POLLOUT while a send to one
+/// particular peer cannot go: such a send sleeps until the next edge from
+/// libzmq (room made by that peer is one), it does not spin. Waiting sends
+/// of one socket are served in order, and so are waiting receives: a send
+/// to a full peer holds up the sends queued behind it on that socket.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -52,10 +55,9 @@ use crate::{
 /// use zmq::tokio::AsyncSocket;
 /// let ctx = zmq::Context::new();
 /// let server = AsyncSocket::new(ctx.socket(zmq::SocketType::Rep)?)?;
-/// server.with_socket(|s| s.bind("tcp://127.0.0.1:*"))?;
-/// let endpoint = server.with_socket(|s| s.last_endpoint())?;
-/// let client = AsyncSocket::new(ctx.socket(zmq::SocketType::Req)?)?;
-/// client.with_socket(|s| s.connect(&endpoint))?;
+/// server.bind("tcp://127.0.0.1:*")?;
+/// let client = ctx.async_socket(zmq::SocketType::Req)?;
+/// client.connect(&server.last_endpoint()?)?;
 ///
 /// client.send("ping").await?;
 /// assert_eq!(server.recv().await?, "ping");
