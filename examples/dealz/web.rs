@@ -64,6 +64,10 @@ pub const MAX_BROWSERS: usize = 1000;
 /// the host serves waits to be accepted (the kernel may cap it:
 /// `net.core.somaxconn`).
 pub const BACKLOG: u32 = 1024;
+/// The kernel send buffer asked for each browser's connection (Linux
+/// doubles it for its bookkeeping): at 100 ms of round trip it still
+/// carries 640 KB/s, a hundred times a busy ticker.
+pub const SEND_BUFFER_BYTES: u32 = 64 * 1024;
 /// The longest error text sent to a page, in characters.
 const MAX_ERROR_CHARS: usize = 300;
 /// How long the host waits to hand a close frame to a browser that is
@@ -144,6 +148,10 @@ pub fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
         tokio::net::TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    // Accepted connections inherit it (Linux): what waits for a slow browser
+    // waits in its send queue, where ticks coalesce, rather than in a
+    // kernel buffer that autotuning grows to megabytes.
+    socket.set_send_buffer_size(SEND_BUFFER_BYTES)?;
     socket.bind(address)?;
     socket.listen(BACKLOG)
 }
