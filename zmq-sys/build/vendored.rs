@@ -46,12 +46,14 @@ const LINUX_PLATFORM: &[(&str, &str)] = &[
 
 /// `platform.hpp` defines for macOS (libzmq's CMake checks on Darwin),
 /// beyond those `zeromq-src` sets itself (kqueue, poll, IPC, uio, strlcpy).
+/// Not `ZMQ_HAVE_LOCAL_PEERCRED`: CMake looks for it in `<sys/socket.h>`,
+/// where Darwin does not declare it (it is in `<sys/un.h>`), so libzmq's
+/// code for it does not compile there.
 const APPLE_PLATFORM: &[(&str, &str)] = &[
     ("ZMQ_HAVE_SO_KEEPALIVE", "1"),
     ("ZMQ_HAVE_TCP_KEEPALIVE", "1"),
     ("ZMQ_HAVE_TCP_KEEPCNT", "1"),
     ("ZMQ_HAVE_TCP_KEEPINTVL", "1"),
-    ("ZMQ_HAVE_LOCAL_PEERCRED", "1"),
     ("ZMQ_HAVE_IFADDRS", "1"),
     ("HAVE_IF_NAMETOINDEX", "1"),
     ("ZMQ_HAVE_PTHREAD_SETNAME_1", "1"),

@@ -8,12 +8,17 @@
 //! readiness ticks), which is what the wake-up logic in
 //! [`waiters`](super::waiters) relies on.
 //!
-//! On Unix the source is tokio's `AsyncFd`.
+//! On Unix the source is tokio's `AsyncFd`; on Windows, where tokio has
+//! none, a reactor thread of our own (see `windows.rs` for why).
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
 pub(crate) use unix::{FdSource, ReadyGuard};
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::{FdSource, ReadyGuard};
 
 use crate::{Error, ErrorKind};
 
