@@ -29,9 +29,9 @@
 //! 2. **The mark on the fd is cleared only after a call made under it has
 //!    failed.** A head takes the fd's readiness guard, then *settles*: it
 //!    makes the call that processes every command pending when the guard was
-//!    taken and then decides (a receive: the attempt itself, which processes
-//!    commands before failing; a send: `ZMQ_EVENTS`, then the attempt if it
-//!    said writable). Only if that fails is the mark cleared. An edge that
+//!    taken and then decides: `ZMQ_EVENTS`, then the attempt if it said the
+//!    direction is ready (for the inexact sends below, the attempt decides).
+//!    Only if that fails is the mark cleared. An edge that
 //!    comes later survives the clear, so no wake-up is lost and none is
 //!    repeated: a waiter that cannot proceed sleeps until the next edge,
 //!    whatever `ZMQ_EVENTS` says.
@@ -112,10 +112,23 @@ impl WakeList {
         }
     }
 
-    /// Wakes everything collected. Call with no lock held.
+    /// Wakes everything collected. Call with no lock held. Inline for the
+    /// usual case, an empty list: every wait path ends here.
+    #[inline]
     pub(crate) fn wake(self) {
+        if self.inline[0].is_some() {
+            self.wake_all();
+        }
+    }
+
+    #[inline(never)]
+    fn wake_all(self) {
         let WakeList { inline, more } = self;
-        for waker in inline.into_iter().flatten().chain(more) {
+        let [first, second] = inline;
+        for waker in [first, second].into_iter().flatten() {
+            waker.wake();
+        }
+        for waker in more {
             waker.wake();
         }
     }
@@ -522,40 +535,26 @@ impl<F: Source> Readiness<F> {
         attempt: &mut impl FnMut(&S) -> Attempt<T, F::Error>,
         wakes: &mut WakeList,
     ) -> Attempt<T, F::Error> {
-        match (direction, self.sends) {
-            // A receive processes commands before it fails, and POLLIN is
-            // exact: attempt; when others wait, look for them, and attempt
-            // again if the look readied us (at most twice: then the next
-            // edge decides).
-            (Direction::Recv, _) | (Direction::Send, SendReadiness::Exact) => {
-                for _ in 0..2 {
-                    if let Some(value) = attempt(locked)? {
-                        return Ok(Some(value));
-                    }
-                    // A send's own pass over the commands is throttled, so a
-                    // send always looks; a receive only for the others.
-                    let others = self.waiters.others_wait(me.map(|(_, k)| k));
-                    if direction == Direction::Recv && !others {
-                        return Ok(None);
-                    }
-                    if !self
-                        .look_and_wake(locked, events, me, wakes)?
-                        .has(direction)
-                    {
-                        return Ok(None);
-                    }
-                }
-                Ok(None)
+        // Up to twice (then the next edge decides): look, which processes
+        // every pending command unthrottled and wakes the others it readies;
+        // attempt only if the look says this direction can proceed. A look
+        // costs libzmq less than a failed receive (which also tries its
+        // pipes twice), so a receive looks first too.
+        for _ in 0..2 {
+            if !self
+                .look_and_wake(locked, events, me, wakes)?
+                .has(direction)
+            {
+                return Ok(None);
             }
-            // POLLOUT proves nothing: process the commands with a look, then
-            // let the attempt decide.
-            (Direction::Send, SendReadiness::Inexact) => {
-                if self.look_and_wake(locked, events, me, wakes)?.send {
-                    attempt(locked)
-                } else {
-                    Ok(None)
-                }
+            if let Some(value) = attempt(locked)? {
+                return Ok(Some(value));
+            }
+            // POLLOUT proves nothing for these: the failed attempt decides.
+            if direction == Direction::Send && self.sends == SendReadiness::Inexact {
+                return Ok(None);
             }
         }
+        Ok(None)
     }
 }
