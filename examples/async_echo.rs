@@ -54,11 +54,9 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 /// A ROUTER bound to `endpoint` that waits, rather than drops, when a
 /// client's queue is full.
 fn echo_server(ctx: &Context, endpoint: &str) -> zmq::Result<AsyncSocket> {
-    let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
-    server.with_socket(|s| {
-        s.set(zmq::opt::RouterMandatory, true)?;
-        s.bind(endpoint)
-    })?;
+    let server = ctx.async_socket(SocketType::Router)?;
+    server.set(zmq::opt::RouterMandatory, true)?;
+    server.bind(endpoint)?;
     Ok(server)
 }
 
@@ -71,8 +69,8 @@ async fn serve(server: AsyncSocket) -> zmq::Result<()> {
 }
 
 async fn run_client(ctx: &Context, endpoint: &str, count: u64) -> Result<(), Failure> {
-    let client = Arc::new(AsyncSocket::new(ctx.socket(SocketType::Dealer)?)?);
-    client.with_socket(|s| s.connect(endpoint))?;
+    let client = Arc::new(ctx.async_socket(SocketType::Dealer)?);
+    client.connect(endpoint)?;
     let start = Instant::now();
     let writer = {
         let client = Arc::clone(&client);
@@ -116,7 +114,7 @@ async fn main() -> Result<(), Failure> {
         None => {
             // Both ends in one process, on a port the system picks.
             let server = echo_server(&ctx, "tcp://127.0.0.1:*")?;
-            let endpoint = server.with_socket(|s| s.last_endpoint())?;
+            let endpoint = server.last_endpoint()?;
             let serving = tokio::spawn(serve(server));
             run_client(&ctx, &endpoint, 10).await?;
             serving.abort();
