@@ -49,6 +49,7 @@
 #[cfg(not(any(unix, windows)))]
 compile_error!("the zmq crate supports Unix-like systems and Windows");
 
+mod clock;
 mod compat;
 mod context;
 #[cfg(doctest)]

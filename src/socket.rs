@@ -475,12 +475,14 @@ impl Socket {
         Ok(len)
     }
 
-    /// Runs a libzmq send/recv call. A non-blocking call (`DONTWAIT`) runs
-    /// once (retrying `EINTR`). A blocking call first tries without blocking,
-    /// so a call that can complete at once reads no clock; only when it must
-    /// wait does it note the time, so that a signal (`EINTR`) cannot extend
-    /// the wait beyond `RcvTimeo`/`SndTimeo` from the start of the call: libzmq
-    /// itself would restart its full timeout on every retry.
+    /// Runs a libzmq send/recv call, retrying `EINTR`. A non-blocking call
+    /// (`DONTWAIT`) runs as it is. A blocking call notes the time first (one
+    /// clock read, far cheaper than a failed non-blocking attempt) and then
+    /// makes the blocking call itself, so a call that must wait pays only for
+    /// the wait, as it does in C. Only if a signal interrupts it (`EINTR`)
+    /// does it wait again, for what is left of `RcvTimeo`/`SndTimeo` from the
+    /// start of the call: libzmq itself would restart its full timeout on
+    /// every retry.
     #[inline]
     fn retry(
         &self,
@@ -488,33 +490,36 @@ impl Socket {
         operation: &'static str,
         mut call: impl FnMut(*mut c_void, c_int) -> c_int,
     ) -> Result<()> {
-        loop {
-            if call(self.raw, flags | zmq_sys::ZMQ_DONTWAIT) != -1 {
-                return Ok(());
-            }
-            let err = Error::last(operation);
-            match err.kind() {
-                ErrorKind::Interrupted => continue,
-                ErrorKind::WouldBlock if flags & zmq_sys::ZMQ_DONTWAIT == 0 => {
-                    return self.wait_and_retry(flags, operation, call)
+        if flags & zmq_sys::ZMQ_DONTWAIT != 0 {
+            loop {
+                if call(self.raw, flags) != -1 {
+                    return Ok(());
                 }
-                _ => return Err(err),
+                let err = Error::last(operation);
+                if err.kind() != ErrorKind::Interrupted {
+                    return Err(err);
+                }
             }
         }
+        let started = crate::clock::Started::now();
+        if call(self.raw, flags) != -1 {
+            return Ok(());
+        }
+        self.blocking_call_failed(started, flags, operation, call)
     }
 
-    /// The blocking half of [`retry`](Self::retry): the call had to wait.
+    /// The rare end of a blocking [`retry`](Self::retry): the call failed,
+    /// timed out, or was interrupted by a signal and must wait for the rest
+    /// of the socket's timeout counted from `started`.
+    #[cold]
     #[inline(never)]
-    fn wait_and_retry(
+    fn blocking_call_failed(
         &self,
+        started: crate::clock::Started,
         flags: c_int,
         operation: &'static str,
         mut call: impl FnMut(*mut c_void, c_int) -> c_int,
     ) -> Result<()> {
-        let started = std::time::Instant::now();
-        if call(self.raw, flags) != -1 {
-            return Ok(());
-        }
         let err = Error::last(operation);
         match err.kind() {
             ErrorKind::Interrupted => {}
@@ -534,7 +539,9 @@ impl Socket {
             )
         };
         // None: no timeout, or one beyond the clock's range: wait forever.
-        let deadline = timeout.and_then(|t| started.checked_add(t));
+        let deadline = timeout.and_then(|t| {
+            std::time::Instant::now().checked_add(t.saturating_sub(started.elapsed()))
+        });
         loop {
             let flags = match deadline {
                 None => flags,
