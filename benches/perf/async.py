@@ -49,7 +49,7 @@ from compare import LAT_RE, ROOT, SIZE_NAMES, THR_RE, free_port, log, parse, run
 
 LANGS = ("async", "blocking", "c", "zeromq", "tmq")
 LABEL = {"async": "ours, async", "blocking": "ours, blocking", "c": "C (libzmq perf)",
-         "zeromq": "zmq.rs 0.4", "tmq": "tmq 0.5"}
+         "zeromq": "zmq.rs 0.7", "tmq": "tmq 0.5"}
 TCP_ONLY = {"zeromq", "tmq"}
 # Per-run counts: about a second of work for the fastest program of a case
 # (shorter runs are mostly start-up and noise), a few seconds for the slowest
@@ -435,7 +435,7 @@ and even they move by about ±15 % from one run to the next.
   `AsyncSocket`, `send`/`recv` futures.
 - **ours, blocking**: the same binary's blocking ports of libzmq's programs.
 - **C**: libzmq 4.3.5's own perf programs, compiled against our `libzmq.a`.
-- **zmq.rs**: `benches/zeromq/`, the `zeromq` 0.4 crate (pure Rust; no inproc).
+- **zmq.rs**: `benches/zeromq/`, the `zeromq` 0.7 crate (pure Rust; no inproc).
 - **tmq**: `benches/tmq/`, tmq 0.5 over the incumbent `zmq` 0.10 (its own libzmq 4.3.4).
   Its sender builds a fresh message per send (its API takes multipart messages by value).
 """

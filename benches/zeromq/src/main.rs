@@ -1,4 +1,4 @@
-//! libzmq's tcp perf programs on zmq.rs (`zeromq` 0.4): same arguments, same
+//! libzmq's tcp perf programs on zmq.rs (`zeromq` 0.7): same arguments, same
 //! output lines as perf/*.cpp and our examples/perf.rs. The senders send
 //! clones of one zeroed `Bytes` (a reference count per message, as our
 //! `shared` payload); receivers check each message's size.
