@@ -1,14 +1,17 @@
 //! The ZAP authenticator (RFC 27): a background thread that answers libzmq's
 //! authentication requests for every socket of a context.
 
+use super::address_rule::AddressPattern;
 use super::cert::{load_certificates, Certificate, CertificateError};
 use super::keys::PublicKey;
+use super::zap_policy::{Credentials, Decision, Password, Verdict, ZapRequest};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::Message;
 use crate::poll::{poll, PollEvents, PollItem};
 use crate::socket::{Socket, SocketType};
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,8 +31,21 @@ const ZAP_VERSION: &[u8] = b"1.0";
 enum AddressRule {
     #[default]
     Any,
-    Allow(HashSet<String>),
-    Deny(HashSet<String>),
+    Allow(Vec<AddressPattern>),
+    Deny(Vec<AddressPattern>),
+}
+
+/// A policy: decides each request after the address rules.
+type PolicyFn = dyn Fn(&ZapRequest<'_>) -> Verdict + Send + Sync;
+/// A decision log.
+type DecisionFn = dyn Fn(&Decision) + Send + Sync;
+
+/// The code the authenticator calls; shared with its thread, and cloned out
+/// of the lock before a call, so a hook may reconfigure the authenticator.
+#[derive(Default)]
+struct Hooks {
+    policy: Option<Arc<PolicyFn>>,
+    log: Option<Arc<DecisionFn>>,
 }
 
 /// How CURVE clients of one domain are authenticated.
@@ -107,6 +123,7 @@ impl Policy {
 /// ```
 pub struct Authenticator {
     policy: Arc<Mutex<Policy>>,
+    hooks: Arc<Mutex<Hooks>>,
     control: Mutex<Socket>,
     thread: Option<JoinHandle<()>>,
 }
@@ -151,13 +168,15 @@ impl Authenticator {
         thread_control.connect(&control_endpoint)?;
 
         let policy = Arc::new(Mutex::new(Policy::default()));
-        let thread_policy = Arc::clone(&policy);
+        let hooks = Arc::new(Mutex::new(Hooks::default()));
+        let (thread_policy, thread_hooks) = (Arc::clone(&policy), Arc::clone(&hooks));
         let thread = std::thread::Builder::new()
             .name("zmq-authenticator".into())
-            .spawn(move || serve(zap, thread_control, &thread_policy))
+            .spawn(move || serve(zap, thread_control, &thread_policy, &thread_hooks))
             .map_err(|e| Error::new(e.raw_os_error().unwrap_or(0), "spawn authenticator thread"))?;
         Ok(Authenticator {
             policy,
+            hooks,
             control: Mutex::new(control),
             thread: Some(thread),
         })
@@ -186,13 +205,17 @@ impl Authenticator {
     }
 
     /// Allows connections from an IP address (as libzmq reports it, e.g.
-    /// `"127.0.0.1"`); once any address is allowed, all others are refused.
-    /// Fails with [`ErrorKind::InvalidState`] if a deny list is in use.
+    /// `"127.0.0.1"`) or a CIDR range (`"10.0.0.0/8"`, `"::1/128"`; an
+    /// IPv4-mapped IPv6 peer matches IPv4 ranges); once any is allowed, all
+    /// others are refused. Fails with [`ErrorKind::InvalidState`] if a deny
+    /// list is in use, and with [`ErrorKind::InvalidInput`] for a malformed
+    /// range.
     pub fn allow(&self, address: &str) -> Result<()> {
         self.add_address(address, true)
     }
 
-    /// Refuses connections from an IP address; others are still checked by
+    /// Refuses connections from an IP address or a CIDR range (as
+    /// [`allow`](Self::allow) takes them); others are still checked by
     /// mechanism. Fails with [`ErrorKind::InvalidState`] if an allow list is
     /// in use.
     pub fn deny(&self, address: &str) -> Result<()> {
@@ -203,24 +226,81 @@ impl Authenticator {
     /// of list at a time.
     fn add_address(&self, address: &str, allow: bool) -> Result<()> {
         let operation = if allow { "allow" } else { "deny" };
+        let pattern = AddressPattern::parse(address, operation)?;
         let mut policy = locked(&self.policy);
         match (&mut policy.addresses, allow) {
-            (AddressRule::Allow(set), true) | (AddressRule::Deny(set), false) => {
-                set.insert(address.to_owned());
+            (AddressRule::Allow(list), true) | (AddressRule::Deny(list), false) => {
+                if !list.contains(&pattern) {
+                    list.push(pattern);
+                }
                 Ok(())
             }
             (rule @ AddressRule::Any, _) => {
-                let set = HashSet::from([address.to_owned()]);
                 *rule = if allow {
-                    AddressRule::Allow(set)
+                    AddressRule::Allow(vec![pattern])
                 } else {
-                    AddressRule::Deny(set)
+                    AddressRule::Deny(vec![pattern])
                 };
                 Ok(())
             }
             _ => Err(Error::with_kind(ErrorKind::InvalidState, operation)
                 .context("use an allow list or a deny list, not both")),
         }
+    }
+
+    /// Lets `policy` decide every request that passes the address rules,
+    /// before (or instead of) the PLAIN and CURVE rules: it returns
+    /// [`Verdict::Allow`], [`Verdict::Deny`] or [`Verdict::UseRules`]. It
+    /// runs on the authenticator's thread, one request at a time, without any
+    /// of the authenticator's locks held (it may change the authenticator's
+    /// settings). A policy that panics refuses the request with status 500
+    /// ("policy failed"), which the decision log shows; the authenticator
+    /// goes on. Replaces an earlier policy.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use std::sync::{Arc, Mutex};
+    /// use zmq::security::{Authenticator, Credentials, CurveKeyPair, Verdict};
+    ///
+    /// let ctx = zmq::Context::new();
+    /// let auth = Authenticator::start(&ctx)?;
+    /// // Keys live elsewhere (a database, a key service); revoking one takes
+    /// // effect at its next connection, without a restart.
+    /// let allowed: Arc<Mutex<HashSet<String>>> = Arc::default();
+    /// let keys = Arc::clone(&allowed);
+    /// auth.set_policy(move |request| match request.credentials() {
+    ///     Credentials::Curve { public_key } if keys.lock().unwrap().contains(&public_key.to_z85()) => {
+    ///         Verdict::allow(public_key.to_z85()).with_metadata("Tier", "gold")
+    ///     }
+    ///     Credentials::Curve { .. } => Verdict::deny("unknown key"),
+    ///     _ => Verdict::UseRules,
+    /// });
+    /// let client = CurveKeyPair::generate()?;
+    /// allowed.lock().unwrap().insert(client.public.to_z85());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_policy(&self, policy: impl Fn(&ZapRequest<'_>) -> Verdict + Send + Sync + 'static) {
+        locked(&self.hooks).policy = Some(Arc::new(policy));
+    }
+
+    /// Removes the policy: the built-in rules decide again.
+    pub fn clear_policy(&self) {
+        locked(&self.hooks).policy = None;
+    }
+
+    /// Calls `log` with every decision (accepted or refused, with the reason
+    /// and the peer; never a password), on the authenticator's thread after
+    /// the reply is sent, like czmq's verbose `zauth`. A panic in it is
+    /// caught and ignored. Replaces an earlier log.
+    ///
+    /// ```
+    /// let ctx = zmq::Context::new();
+    /// let auth = zmq::security::Authenticator::start(&ctx)?;
+    /// auth.on_decision(|decision| eprintln!("zap: {decision}"));
+    /// # Ok::<(), zmq::Error>(())
+    /// ```
+    pub fn on_decision(&self, log: impl Fn(&Decision) + Send + Sync + 'static) {
+        locked(&self.hooks).log = Some(Arc::new(log));
     }
 
     /// Forgets the allow or deny list: every address may connect again.
@@ -426,7 +506,7 @@ fn encode_metadata<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) ->
 
 /// The authenticator thread: answers ZAP requests until told to stop over
 /// `control` or until the context is shut down.
-fn serve(zap: Socket, control: Socket, policy: &Mutex<Policy>) {
+fn serve(zap: Socket, control: Socket, policy: &Mutex<Policy>, hooks: &Mutex<Hooks>) {
     loop {
         let (zap_ready, control_ready) = {
             let mut items = [
@@ -451,18 +531,27 @@ fn serve(zap: Socket, control: Socket, policy: &Mutex<Policy>) {
             Err(e) if e.is_terminated() => break,
             Err(_) => continue,
         };
+        let (user_policy, log) = {
+            let hooks = locked(hooks);
+            (hooks.policy.clone(), hooks.log.clone())
+        };
         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            answer(&request, &locked(policy))
+            decide(&request, policy, user_policy.as_deref())
         }))
         .unwrap_or_else(|_| {
             let (envelope, body) = split_envelope(&request);
-            ZapReply::refuse(envelope, body.get(1), "500", "internal error")
+            ZapReply::refuse(envelope, body.get(1), 500, "internal error")
         });
+        let decision = log.as_ref().map(|_| record(&request, &reply));
+        let frames = reply.into_frames();
         // A ROUTER drops a reply to a peer that is gone; only ETERM matters.
-        if let Err(e) = zap.send_multipart(reply.into_frames()) {
+        if let Err(e) = zap.send_multipart(frames) {
             if e.is_terminated() {
                 break;
             }
+        }
+        if let (Some(log), Some(decision)) = (log, decision) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| log(&decision)));
         }
     }
     // Unbind at once (closing alone unregisters later, on libzmq's reaper
@@ -470,12 +559,139 @@ fn serve(zap: Socket, control: Socket, policy: &Mutex<Policy>) {
     let _ = zap.unbind(ZAP_ENDPOINT);
 }
 
+/// Decides one request: the address rules, then the user's policy if there
+/// is one (called with no lock held), then the built-in rules.
+fn decide<'a>(
+    frames: &'a [Message],
+    policy: &Mutex<Policy>,
+    user_policy: Option<&PolicyFn>,
+) -> ZapReply<'a> {
+    if let Some(user_policy) = user_policy {
+        let (envelope, body) = split_envelope(frames);
+        // Malformed requests and refused addresses never reach the policy.
+        if let Some(request) = parse_request(body) {
+            if let Some(refused) = check_address(envelope, body, &locked(policy), request.address) {
+                return refused;
+            }
+            let verdict =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| user_policy(&request)))
+                    .unwrap_or_else(|_| Verdict::Deny {
+                        status: 500,
+                        text: "policy failed".into(),
+                    });
+            match verdict {
+                Verdict::Allow { user_id, metadata } => {
+                    let pairs = metadata.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+                    return match encode_metadata(pairs) {
+                        Ok(metadata) => ZapReply {
+                            envelope,
+                            request_id: body[1].to_vec(),
+                            status: 200,
+                            text: Cow::Borrowed("OK"),
+                            user_id: user_id.into_bytes(),
+                            metadata,
+                        },
+                        Err(_) => ZapReply::refuse(
+                            envelope,
+                            body.get(1),
+                            500,
+                            "policy gave metadata that cannot be encoded",
+                        ),
+                    };
+                }
+                Verdict::Deny { status, text } => {
+                    let status = if matches!(status, 300 | 400 | 500) {
+                        status
+                    } else {
+                        400
+                    };
+                    let mut reply = ZapReply::refuse(envelope, body.get(1), status, "");
+                    reply.text = Cow::Owned(text);
+                    return reply;
+                }
+                Verdict::UseRules => {}
+            }
+        }
+    }
+    answer(frames, &locked(policy))
+}
+
+/// A well-formed request's fields, for a policy; `None` when the built-in
+/// rules must refuse it as malformed.
+fn parse_request(body: &[Message]) -> Option<ZapRequest<'_>> {
+    if body.len() < 6 || body[0] != *ZAP_VERSION {
+        return None;
+    }
+    let credentials = match (&body[5][..], &body[6..]) {
+        (b"NULL", []) => Credentials::Null,
+        (b"PLAIN", [username, password]) => Credentials::Plain {
+            username: std::str::from_utf8(username).ok()?,
+            password: Password(password),
+        },
+        (b"CURVE", [key]) => Credentials::Curve {
+            public_key: PublicKey::from_bytes(<[u8; 32]>::try_from(&key[..]).ok()?),
+        },
+        _ => return None,
+    };
+    Some(ZapRequest {
+        domain: std::str::from_utf8(&body[2]).ok()?,
+        address: std::str::from_utf8(&body[3]).ok()?,
+        routing_id: &body[4],
+        credentials,
+    })
+}
+
+/// The refusal of the address rules, if they refuse `address`.
+fn check_address<'a>(
+    envelope: &'a [Message],
+    body: &[Message],
+    policy: &Policy,
+    address: &str,
+) -> Option<ZapReply<'a>> {
+    let text = match &policy.addresses {
+        AddressRule::Allow(allowed) if !allowed.iter().any(|p| p.matches(address)) => {
+            "address not allowed"
+        }
+        AddressRule::Deny(denied) if denied.iter().any(|p| p.matches(address)) => "address denied",
+        _ => return None,
+    };
+    Some(ZapReply::refuse(envelope, body.get(1), 400, text))
+}
+
+/// What the decision log is told about a request and its reply.
+fn record(frames: &[Message], reply: &ZapReply<'_>) -> Decision {
+    let (_, body) = split_envelope(frames);
+    let text = |index: usize| {
+        body.get(index)
+            .map(|f| String::from_utf8_lossy(f).chars().take(64).collect())
+            .unwrap_or_default()
+    };
+    let mechanism: String = text(5);
+    let identity = match (mechanism.as_str(), body.get(6)) {
+        ("PLAIN", Some(_)) => text(6),
+        ("CURVE", Some(key)) => <[u8; 32]>::try_from(&key[..])
+            .map(|k| PublicKey::from_bytes(k).to_z85())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Decision {
+        allowed: reply.status == 200,
+        status: reply.status,
+        reason: reply.text.to_string(),
+        domain: text(2),
+        address: text(3),
+        mechanism,
+        identity,
+        user_id: String::from_utf8_lossy(&reply.user_id).into_owned(),
+    }
+}
+
 /// A ZAP reply, with the ROUTER envelope of its request.
 struct ZapReply<'a> {
     envelope: &'a [Message],
     request_id: Vec<u8>,
-    status: &'static str,
-    text: &'static str,
+    status: u16,
+    text: Cow<'static, str>,
     user_id: Vec<u8>,
     metadata: Vec<u8>,
 }
@@ -484,14 +700,14 @@ impl<'a> ZapReply<'a> {
     fn refuse(
         envelope: &'a [Message],
         request_id: Option<&Message>,
-        status: &'static str,
+        status: u16,
         text: &'static str,
     ) -> ZapReply<'a> {
         ZapReply {
             envelope,
             request_id: request_id.map(|m| m.to_vec()).unwrap_or_default(),
             status,
-            text,
+            text: Cow::Borrowed(text),
             user_id: Vec::new(),
             metadata: Vec::new(),
         }
@@ -502,7 +718,7 @@ impl<'a> ZapReply<'a> {
         frames.extend([
             ZAP_VERSION.to_vec(),
             self.request_id,
-            self.status.as_bytes().to_vec(),
+            self.status.to_string().into_bytes(),
             self.text.as_bytes().to_vec(),
             self.user_id,
             self.metadata,
@@ -522,7 +738,7 @@ fn split_envelope(frames: &[Message]) -> (&[Message], &[Message]) {
 }
 
 /// Compares secrets in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -543,7 +759,7 @@ pub fn answer_zap_request_for_fuzzing(frames: &[&[u8]]) -> Vec<Vec<u8>> {
 /// identity, mechanism, credentials...
 fn answer<'a>(frames: &'a [Message], policy: &Policy) -> ZapReply<'a> {
     let (envelope, body) = split_envelope(frames);
-    let refuse = |text| ZapReply::refuse(envelope, body.get(1), "400", text);
+    let refuse = |text| ZapReply::refuse(envelope, body.get(1), 400, text);
     if body.len() < 6 {
         return refuse("malformed request: fewer than 6 frames");
     }
@@ -555,14 +771,8 @@ fn answer<'a>(frames: &'a [Message], policy: &Policy) -> ZapReply<'a> {
     let mechanism = &body[5][..];
     let credentials = &body[6..];
 
-    match &policy.addresses {
-        AddressRule::Allow(allowed) if !allowed.contains(address.as_ref()) => {
-            return refuse("address not allowed");
-        }
-        AddressRule::Deny(denied) if denied.contains(address.as_ref()) => {
-            return refuse("address denied");
-        }
-        _ => {}
+    if let Some(refused) = check_address(envelope, body, policy, &address) {
+        return refused;
     }
 
     let (user_id, key_metadata): (Vec<u8>, &[u8]) = match mechanism {
@@ -620,8 +830,8 @@ fn answer<'a>(frames: &'a [Message], policy: &Policy) -> ZapReply<'a> {
     ZapReply {
         envelope,
         request_id: body[1].to_vec(),
-        status: "200",
-        text: "OK",
+        status: 200,
+        text: Cow::Borrowed("OK"),
         user_id,
         metadata,
     }
