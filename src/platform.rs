@@ -5,7 +5,7 @@
 /// signals socket activity on (`ZMQ_FD`): libzmq's `zmq_fd_t`.
 ///
 /// On Unix it is a file descriptor ([`std::os::fd::RawFd`], an `int`); on
-/// Windows a `SOCKET` ([`std::os::windows::io::RawSocket`], 8 bytes on
+/// Windows a `SOCKET` (`std::os::windows::io::RawSocket`, 8 bytes on
 /// 64-bit Windows), which is what `zmq_poll` accepts there: sockets only, no
 /// pipes or console handles.
 #[cfg(unix)]
