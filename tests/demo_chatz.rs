@@ -412,7 +412,7 @@ fn curve_server_with_an_allow_list_takes_listed_clients_only() {
     );
     let server_key = make_keys("chatz", &server_dir, "server");
     make_keys("chatz", &allowed, "alice");
-    make_keys("chatz", &others, "mallory");
+    let mallory_key = make_keys("chatz", &others, "mallory");
     // A second `keys` with the same name never overwrites a secret.
     let again = Command::new(example("chatz"))
         .arg("keys")
@@ -489,6 +489,20 @@ fn curve_server_with_an_allow_list_takes_listed_clients_only() {
     // The server stayed up, never let them in, and alice still talks.
     alice.send_line("bye");
     alice.expect_out(LONG, |l| l == "alice: bye");
+    // --verbose: the authenticator's decisions are in the server's log.
+    server.expect_err(LONG, |l| {
+        l.starts_with("zap: denied 127.0.0.1 CURVE key ")
+            && l.contains(&mallory_key[..5])
+            && l.ends_with("400 key not allowed")
+    });
+    assert!(
+        server
+            .seen_err
+            .iter()
+            .any(|l| l.starts_with("zap: allowed 127.0.0.1 CURVE key ")),
+        "{:#?}",
+        server.seen_err
+    );
     assert!(!alice
         .seen_out
         .iter()
@@ -519,7 +533,8 @@ fn curve_server(secret: &std::path::Path, allowed: &std::path::Path) -> Proc {
     cmd.arg("--curve-secret")
         .arg(secret)
         .arg("--allow-keys")
-        .arg(allowed);
+        .arg(allowed)
+        .arg("--verbose");
     Proc::spawn("chatz curve server", cmd)
 }
 

@@ -25,6 +25,11 @@ pub struct ServerArgs {
     /// not authenticated).
     #[arg(long, value_name = "DIR", requires = "curve_secret")]
     pub allow_keys: Option<PathBuf>,
+    /// Print every authentication decision of the --allow-keys
+    /// authenticator to stderr, e.g. `zap: denied 127.0.0.1 CURVE key Ab3dE…
+    /// (domain ""): 400 key not allowed`.
+    #[arg(long, requires = "allow_keys")]
+    pub verbose: bool,
 }
 
 /// A server's CURVE setup, alive as long as the server: the secret key and
@@ -50,6 +55,9 @@ impl ServerArgs {
             None => (None, "any client key accepted (no --allow-keys)".to_owned()),
             Some(dir) => {
                 let auth = Authenticator::start(ctx)?;
+                if self.verbose {
+                    auth.on_decision(|decision| eprintln!("zap: {decision}"));
+                }
                 let count = auth
                     .curve_allow_certificates(ANY_DOMAIN, dir)
                     .map_err(|e| format!("--allow-keys {}: {e}", dir.display()))?;
