@@ -31,6 +31,7 @@ import statistics
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ in benches/perf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (the same build and run helpers as the full comparison)
 
