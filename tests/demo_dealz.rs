@@ -723,11 +723,17 @@ fn a_batch_of_10000_orders_on_3_workers_shows_the_value_the_orders_give() {
             "return document.getElementById('val-workers').textContent",
         )
         .await;
-        assert!(
-            program
-                .as_str()
-                .is_some_and(|p| p.starts_with("3 worker(s)") && p.ends_with("valuz worker")),
+        // The program's name in the panel, its full path in the tooltip.
+        assert_eq!(
+            program.as_str(),
+            Some("3 worker(s) · valuz worker"),
             "{program}"
+        );
+        let full = js(&page, "return document.getElementById('val-workers').title").await;
+        assert!(
+            full.as_str().is_some_and(|p| p.ends_with("valuz worker")
+                && std::path::Path::new(p.trim_end_matches(" worker")).is_absolute()),
+            "{full}"
         );
         let done = js(
             &page,
@@ -782,10 +788,9 @@ fn without_valuz_next_to_it_the_desk_runs_its_own_copy_of_the_worker() {
             "return document.getElementById('val-workers').textContent",
         )
         .await;
-        assert!(
-            program
-                .as_str()
-                .is_some_and(|p| p.ends_with("--valuz-worker")),
+        assert_eq!(
+            program.as_str(),
+            Some("2 worker(s) · dealz --valuz-worker"),
             "{program}"
         );
         run_pasted_batch(&page, 300).await;

@@ -111,8 +111,10 @@ pub struct Valuation {
     pub bad_values: u64,
     /// Why the last batch failed.
     pub error: Option<String>,
-    /// What a batch runs on (for the panel).
+    /// What a batch runs on, in short (for the panel).
     pub worker_program: String,
+    /// The same in full, paths included (the panel's tooltip).
+    pub worker_command: String,
     /// The last few finished batches, newest last.
     pub history: VecDeque<BatchRecord>,
 }

@@ -163,12 +163,31 @@ impl WorkerCommand {
         })
     }
 
-    /// In words, for the panel.
+    /// In full (paths included), for the panel's tooltip.
     pub fn describe(&self) -> String {
         match self {
             WorkerCommand::Custom(words) => words.join(" "),
             WorkerCommand::Valuz(path) => format!("{} worker", path.display()),
             WorkerCommand::Own(path) => format!("{} --valuz-worker", path.display()),
+        }
+    }
+
+    /// In short, for the panel: the program's name without its directory
+    /// (`valuz worker`), which on the build machine is a long path.
+    pub fn name(&self) -> String {
+        let file_name = |path: &std::path::Path| {
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string())
+        };
+        match self {
+            WorkerCommand::Custom(words) => {
+                let mut words = words.clone();
+                words[0] = file_name(std::path::Path::new(&words[0]));
+                words.join(" ")
+            }
+            WorkerCommand::Valuz(path) => format!("{} worker", file_name(path)),
+            WorkerCommand::Own(path) => format!("{} --valuz-worker", file_name(path)),
         }
     }
 
@@ -319,7 +338,8 @@ impl Valuation {
         )?;
         desk.valuation(|v| {
             v.workers = workers;
-            v.worker_program = program.describe();
+            v.worker_program = program.name();
+            v.worker_command = program.describe();
         });
         Ok(Arc::new(Valuation {
             desk: desk.clone(),

@@ -387,6 +387,7 @@ $("chat-form").addEventListener("submit", (event) => {
 function drawValuation() {
   const v = state.valuation;
   $("val-workers").textContent = `${v.workers} worker(s) · ${v.worker_program}`;
+  $("val-workers").title = v.worker_command;
   const running = v.phase === "starting" || v.phase === "running";
   $("val-run-random").disabled = running;
   $("val-run-list").disabled = running;
