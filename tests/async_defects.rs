@@ -69,7 +69,9 @@ fn polls_for_slow_reader(
         }
     });
     reader.join().expect("the reader");
-    polls.load(Ordering::Relaxed)
+    let polls = polls.load(Ordering::Relaxed);
+    eprintln!("{count} sends to a slow reader: {polls} polls");
+    polls
 }
 
 /// Defect 2: sends on the types whose POLLOUT says nothing of the next send
