@@ -33,6 +33,13 @@
 //!   `zmq_msg_init_size` and a `memset`), the same work as the C program
 //!   compiled with `-DZMQ_MAKE_VALGRIND_HAPPY`.
 //!
+//! # Batch sizes (a lever, not the C programs' work)
+//!
+//! Built with `--features draft`, `ZMQ_PERF_BATCH=<bytes>` sets
+//! `ZMQ_IN_BATCH_SIZE` and `ZMQ_OUT_BATCH_SIZE` (libzmq's default: 8192) on
+//! the tcp sockets, to measure what larger kernel reads and writes are worth
+//! (docs/perf/TUNING.md). Unset, nothing changes.
+//!
 //! Every other loop is the C loop call for call: `zmq_msg_recv` into one
 //! reused message and `zmq_msg_size` per message; the latency programs bounce
 //! one message with `zmq_msg_send`/`zmq_msg_recv`.
@@ -153,6 +160,30 @@ fn context() -> Result<Context, Failure> {
         .build()?)
 }
 
+/// `ZMQ_PERF_BATCH`: the kernel batch sizes of a tcp socket (see the
+/// crate docs); a draft option, so without `--features draft` it is an error.
+fn batch_sizes(socket: &Socket) -> Outcome {
+    let Ok(text) = std::env::var("ZMQ_PERF_BATCH") else {
+        return Ok(());
+    };
+    let bytes: i32 = text
+        .parse()
+        .map_err(|_| Failure::Error(format!("ZMQ_PERF_BATCH={text}: expected bytes")))?;
+    #[cfg(zmq_draft)]
+    {
+        socket.set(zmq::opt::InBatchSize, bytes)?;
+        socket.set(zmq::opt::OutBatchSize, bytes)?;
+        Ok(())
+    }
+    #[cfg(not(zmq_draft))]
+    {
+        let _ = (socket, bytes);
+        Err(Failure::Error(
+            "ZMQ_PERF_BATCH needs the draft API: build with --features draft".into(),
+        ))
+    }
+}
+
 /// `zmq_stopwatch_stop`: whole microseconds since `start`.
 fn elapsed_us(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
@@ -260,6 +291,7 @@ fn local_thr(args: &[String]) -> Outcome {
 
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Pull)?;
+    batch_sizes(&socket)?;
     if curve {
         curve_server(&socket)?;
     }
@@ -290,6 +322,7 @@ fn remote_thr(args: &[String]) -> Outcome {
 
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Push)?;
+    batch_sizes(&socket)?;
     if curve {
         curve_client(&socket)?;
     }
@@ -308,6 +341,7 @@ fn local_lat(args: &[String]) -> Outcome {
 
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Rep)?;
+    batch_sizes(&socket)?;
     socket.bind(bind_to)?;
     let mut msg = Message::new();
     for _ in 0..roundtrip_count {
@@ -344,6 +378,7 @@ fn remote_lat(args: &[String]) -> Outcome {
 
     let ctx = context()?;
     let socket = ctx.socket(SocketType::Req)?;
+    batch_sizes(&socket)?;
     socket.connect(connect_to)?;
     let latency = bounce(&socket, message_size, roundtrip_count)?;
     println!("message size: {} [B]", message_size as i32);
