@@ -10,6 +10,8 @@ Programs, all with libzmq's perf arguments and output lines:
 * zmq.rs 0.7: benches/zeromq/ (current-thread tokio);
 * rzmq 0.5: benches/rzmq/ (current-thread tokio; RZMQ_PERF_RUNTIME=multi
   for the multi-thread runtime);
+* omq-tokio 0.33: benches/omq/ (its own IO runtime: one current-thread IO
+  thread unless OMQ_IO_THREADS says otherwise);
 * floor: benches/floor/, a plain std TcpStream with a 4-byte length per
   message and 8 KiB buffers (libzmq's default batch): what loopback allows.
 
@@ -45,11 +47,12 @@ _spec = importlib.util.spec_from_file_location("async_perf", HERE / "async.py")
 aperf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(aperf)
 
-LANGS = ("blocking", "async", "c", "zeromq", "rzmq", "floor")
+LANGS = ("blocking", "async", "c", "zeromq", "rzmq", "omq", "floor")
 LABEL = {"blocking": "ours, blocking", "async": "ours, async", "c": "libzmq C",
-         "zeromq": "zmq.rs 0.7", "rzmq": "rzmq 0.5", "floor": "floor (std TCP)"}
+         "zeromq": "zmq.rs 0.7", "rzmq": "rzmq 0.5", "omq": "omq-tokio 0.33",
+         "floor": "floor (std TCP)"}
 CRATES = {"zeromq": ("zeromq", "zeromq-perf"), "rzmq": ("rzmq", "rzmq-perf"),
-          "floor": ("floor", "floor-perf")}
+          "omq": ("omq", "omq-perf"), "floor": ("floor", "floor-perf")}
 
 
 def build() -> dict:
@@ -143,7 +146,8 @@ def report(out: Path, rows: list[dict], reps: int, started: str, seconds: float)
         "",
         "Programs: `examples/perf.rs` (ours; async with `--features tokio`), libzmq's "
         "`perf/*.cpp` against the same `libzmq.a`, `benches/zeromq` (zmq.rs, "
-        "current-thread tokio), `benches/rzmq` (current-thread tokio), `benches/floor` "
+        "current-thread tokio), `benches/rzmq` (current-thread tokio), `benches/omq` "
+        "(omq's own IO runtime, one IO thread), `benches/floor` "
         "(std `TcpStream`, 4-byte length per message, 8 KiB buffers both ways, "
         "`TCP_NODELAY`). Reproduce: `benches/perf/rivals.py`.",
         "",
