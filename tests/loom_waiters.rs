@@ -138,6 +138,12 @@ fn deliver(wire: &Mutex<Wire>, bell: &Condvar, change: impl FnOnce(&mut Wire)) {
     }
 }
 
+/// The reactor of `h` on its own thread, until [`stop`].
+fn start_reactor(h: &Harness) -> loom::thread::JoinHandle<()> {
+    let (wire, bell, fd) = (Arc::clone(&h.wire), Arc::clone(&h.bell), Arc::clone(&h.fd));
+    loom::thread::spawn(move || reactor(wire, bell, fd))
+}
+
 /// Ends the reactor.
 fn stop(h: &Harness) {
     lock(&h.wire).done = true;
@@ -277,10 +283,7 @@ fn check(
     builder.preemption_bound = Some(2);
     builder.check(move || {
         let h = Arc::new(harness(sends, 0, 0));
-        let reactor_thread = {
-            let (wire, bell, fd) = (Arc::clone(&h.wire), Arc::clone(&h.bell), Arc::clone(&h.fd));
-            loom::thread::spawn(move || reactor(wire, bell, fd))
-        };
+        let reactor_thread = start_reactor(&h);
         let peer = {
             let h = Arc::clone(&h);
             let deliveries = deliveries.clone();
@@ -375,11 +378,7 @@ mod model_check {
         builder.preemption_bound = Some(2);
         builder.check(|| {
             let h = Arc::new(harness(SendReadiness::Exact, 0, 0));
-            let reactor_thread = {
-                let (wire, bell, fd) =
-                    (Arc::clone(&h.wire), Arc::clone(&h.bell), Arc::clone(&h.fd));
-                loom::thread::spawn(move || reactor(wire, bell, fd))
-            };
+            let reactor_thread = start_reactor(&h);
             let sender = {
                 let h = Arc::clone(&h);
                 loom::thread::spawn(move || run(&h, Direction::Send))
@@ -415,11 +414,7 @@ mod model_check {
         builder.preemption_bound = Some(2);
         builder.check(|| {
             let h = Arc::new(harness(SendReadiness::Exact, 0, 0));
-            let reactor_thread = {
-                let (wire, bell, fd) =
-                    (Arc::clone(&h.wire), Arc::clone(&h.bell), Arc::clone(&h.fd));
-                loom::thread::spawn(move || reactor(wire, bell, fd))
-            };
+            let reactor_thread = start_reactor(&h);
             // A head registers and gives up without being polled again.
             let mut head = None;
             let first = loom::future::block_on(async {
