@@ -2,16 +2,18 @@
 //! hung, caught by the watchdog) on the async layer before its fix.
 #![cfg(feature = "tokio")]
 
+mod poll_count;
 mod watchdog;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Context as TaskContext, Wake, Waker};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use poll_count::counted;
 use zmq::monitor::MonitorEvents;
 use zmq::tokio::{AsyncSocket, MultipartSink};
 use zmq::{opt, Context, ErrorKind, SocketType};
@@ -21,27 +23,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
-}
-
-/// A future that counts how often it is polled.
-struct Counted<'c, F> {
-    inner: Pin<Box<F>>,
-    polls: &'c AtomicUsize,
-}
-
-impl<F: Future> Future for Counted<'_, F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        self.polls.fetch_add(1, Ordering::Relaxed);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-fn counted<F: Future>(inner: F, polls: &AtomicUsize) -> Counted<'_, F> {
-    Counted {
-        inner: Box::pin(inner),
-        polls,
-    }
 }
 
 /// Sends `count` messages from `sender` while a slow reader (`read_one`, run

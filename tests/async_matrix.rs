@@ -11,14 +11,13 @@
 //! time stays a fraction of the time it waited.
 #![cfg(feature = "tokio")]
 
+mod poll_count;
 mod watchdog;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
+use poll_count::counted;
 use zmq::tokio::AsyncSocket;
 use zmq::{opt, Context, Message, Multipart, Socket, SocketType};
 
@@ -54,26 +53,6 @@ fn thread_cpu() -> Duration {
     {
         // No per-thread clock in std: the bound is then not checked.
         Duration::ZERO
-    }
-}
-
-struct Counted<'c, F> {
-    inner: Pin<Box<F>>,
-    polls: &'c AtomicUsize,
-}
-
-impl<F: Future> Future for Counted<'_, F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        self.polls.fetch_add(1, Ordering::Relaxed);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-fn counted<F: Future>(inner: F, polls: &AtomicUsize) -> Counted<'_, F> {
-    Counted {
-        inner: Box::pin(inner),
-        polls,
     }
 }
 
@@ -219,9 +198,10 @@ fn bind(socket: &Socket, endpoint: &str) -> String {
     socket.last_endpoint().unwrap()
 }
 
-/// The async sender against a slow blocking reader.
-fn async_sender_slow_reader(pattern: Pattern, endpoint: &str) {
-    let rt = runtime();
+/// A sender and a receiver of `pattern` at HWM 1, the sender bound to
+/// `endpoint`, ready for messages to flow (see [`join`]); the context they
+/// live in, and the endpoint bound.
+fn connected_pair(pattern: &Pattern, endpoint: &str) -> (Context, Socket, Socket, String) {
     let ctx = Context::new();
     let sender = ctx.socket(pattern.sender).unwrap();
     sender.set(opt::SndHwm, 1).unwrap();
@@ -229,7 +209,52 @@ fn async_sender_slow_reader(pattern: Pattern, endpoint: &str) {
     let endpoint = bind(&sender, endpoint);
     let receiver = ctx.socket(pattern.receiver).unwrap();
     receiver.set(opt::RcvHwm, 1).unwrap();
-    join(&pattern, &sender, &receiver, &endpoint);
+    join(pattern, &sender, &receiver, &endpoint);
+    (ctx, sender, receiver, endpoint)
+}
+
+/// What one case of the matrix must show: the numbers received in order, all
+/// of them unless the pattern drops by design, few polls per message, and a
+/// runtime thread that slept while it waited.
+fn check_outcome(
+    pattern: &Pattern,
+    role: &str,
+    endpoint: &str,
+    numbers: &[usize],
+    polls: usize,
+    (cpu, waited): (Duration, Duration),
+) {
+    let name = pattern.name;
+    assert!(
+        numbers.windows(2).all(|w| w[0] < w[1]),
+        "{name} over {endpoint}: out of order: {numbers:?}"
+    );
+    // PUB and XPUB drop a message for a subscriber whose queue is full;
+    // with a burst at HWM 1 that may be every one of them (libzmq learns of
+    // room only when it processes commands, at most once a millisecond
+    // during sends). The others lose nothing.
+    if !pattern.drops {
+        assert_eq!(
+            numbers,
+            (0..COUNT).collect::<Vec<_>>(),
+            "{name} over {endpoint}: lost"
+        );
+    }
+    eprintln!("{name} async {role} over {endpoint}: {polls} polls for {COUNT} messages, {cpu:?} CPU in {waited:?}");
+    assert!(
+        polls <= COUNT * POLLS_PER_MESSAGE,
+        "{name} over {endpoint}: {polls} polls for {COUNT} messages"
+    );
+    assert!(
+        cpu < waited / 2 + Duration::from_millis(50),
+        "{name} over {endpoint}: the runtime thread used {cpu:?} of CPU in {waited:?}"
+    );
+}
+
+/// The async sender against a slow blocking reader.
+fn async_sender_slow_reader(pattern: Pattern, endpoint: &str) {
+    let rt = runtime();
+    let (_ctx, sender, receiver, endpoint) = connected_pair(&pattern, endpoint);
     let sender = rt.block_on(async { AsyncSocket::new(sender) }).unwrap();
 
     let reader = std::thread::spawn(move || {
@@ -261,45 +286,21 @@ fn async_sender_slow_reader(pattern: Pattern, endpoint: &str) {
     let (cpu, waited) = (thread_cpu() - cpu, started.elapsed());
     let got = reader.join().unwrap();
     let numbers: Vec<usize> = got.iter().map(|parts| number(&pattern, parts)).collect();
-    let name = pattern.name;
-    assert!(
-        numbers.windows(2).all(|w| w[0] < w[1]),
-        "{name} over {endpoint}: out of order: {numbers:?}"
-    );
-    // PUB and XPUB drop a message for a subscriber whose queue is full;
-    // with a burst at HWM 1 that may be every one of them (libzmq learns of
-    // room only when it processes commands, at most once a millisecond
-    // during sends). The others lose nothing.
-    if !pattern.drops {
-        assert_eq!(
-            numbers,
-            (0..COUNT).collect::<Vec<_>>(),
-            "{name} over {endpoint}: lost"
-        );
-    }
     let polls = polls.load(Ordering::Relaxed);
-    eprintln!("{name} async sender over {endpoint}: {polls} polls for {COUNT} sends, {cpu:?} CPU in {waited:?}");
-    assert!(
-        polls <= COUNT * POLLS_PER_MESSAGE,
-        "{name} over {endpoint}: {polls} polls for {COUNT} sends"
-    );
-    assert!(
-        cpu < waited / 2 + Duration::from_millis(50),
-        "{name} over {endpoint}: the runtime thread used {cpu:?} of CPU in {waited:?}"
+    check_outcome(
+        &pattern,
+        "sender",
+        &endpoint,
+        &numbers,
+        polls,
+        (cpu, waited),
     );
 }
 
 /// A blocking sender against the async receiver.
 fn async_receiver(pattern: Pattern, endpoint: &str) {
     let rt = runtime();
-    let ctx = Context::new();
-    let sender = ctx.socket(pattern.sender).unwrap();
-    sender.set(opt::SndHwm, 1).unwrap();
-    (pattern.sender_options)(&sender);
-    let endpoint = bind(&sender, endpoint);
-    let receiver = ctx.socket(pattern.receiver).unwrap();
-    receiver.set(opt::RcvHwm, 1).unwrap();
-    join(&pattern, &sender, &receiver, &endpoint);
+    let (_ctx, sender, receiver, endpoint) = connected_pair(&pattern, endpoint);
     let receiver = rt.block_on(async { AsyncSocket::new(receiver) }).unwrap();
 
     let writer = std::thread::spawn(move || {
@@ -333,27 +334,14 @@ fn async_receiver(pattern: Pattern, endpoint: &str) {
     });
     let (cpu, waited) = (thread_cpu() - cpu, started.elapsed());
     drop(writer.join().unwrap());
-    let name = pattern.name;
-    assert!(
-        numbers.windows(2).all(|w| w[0] < w[1]),
-        "{name} over {endpoint}: out of order: {numbers:?}"
-    );
-    if !pattern.drops {
-        assert_eq!(
-            numbers,
-            (0..COUNT).collect::<Vec<_>>(),
-            "{name} over {endpoint}"
-        );
-    }
     let polls = polls.load(Ordering::Relaxed);
-    eprintln!("{name} async receiver over {endpoint}: {polls} polls for {COUNT} receives, {cpu:?} CPU in {waited:?}");
-    assert!(
-        polls <= COUNT * POLLS_PER_MESSAGE,
-        "{name} over {endpoint}: {polls} polls for {COUNT} receives"
-    );
-    assert!(
-        cpu < waited / 2 + Duration::from_millis(50),
-        "{name} over {endpoint}: the runtime thread used {cpu:?} of CPU in {waited:?}"
+    check_outcome(
+        &pattern,
+        "receiver",
+        &endpoint,
+        &numbers,
+        polls,
+        (cpu, waited),
     );
 }
 
