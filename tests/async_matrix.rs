@@ -548,3 +548,37 @@ fn a_peer_that_leaves_and_comes_back_mid_stream() {
         }
     });
 }
+
+/// The README's table: a type that cannot send says so, and a routing type
+/// refuses a peer it does not know, instead of waiting.
+#[test]
+fn sends_that_cannot_happen_fail_with_a_clear_kind() {
+    watchdog::within(Duration::from_secs(30), || {
+        runtime().block_on(async {
+            let ctx = Context::new();
+            for kind in [SocketType::Pull, SocketType::Sub] {
+                let socket = ctx.async_socket(kind).unwrap();
+                let error = socket.send("nope").await.unwrap_err();
+                assert_eq!(
+                    error.kind(),
+                    zmq::ErrorKind::NotSupported,
+                    "{kind:?}: {error}"
+                );
+            }
+            let stream = ctx.async_socket(SocketType::Stream).unwrap();
+            stream.bind("tcp://127.0.0.1:*").unwrap();
+            let error = stream
+                .send_multipart(["no such peer", "data"])
+                .await
+                .unwrap_err();
+            assert_eq!(error.kind(), zmq::ErrorKind::Unroutable, "{error}");
+            let router = ctx.async_socket(SocketType::Router).unwrap();
+            router.set(opt::RouterMandatory, true).unwrap();
+            let error = router
+                .send_multipart(["no such peer", "data"])
+                .await
+                .unwrap_err();
+            assert_eq!(error.kind(), zmq::ErrorKind::Unroutable, "{error}");
+        });
+    });
+}
