@@ -108,8 +108,9 @@ pub enum Verdict {
         /// ZAP metadata: property names and values.
         metadata: Vec<(String, String)>,
     },
-    /// Refuse the peer. The client's monitor reports the handshake failure
-    /// with `status` (its `HandshakeFailedAuth` event carries it).
+    /// Refuse the peer. The server socket's monitor reports the handshake
+    /// failure with `status` (its `HandshakeFailedAuth` event carries it),
+    /// and the client's connection is closed.
     Deny {
         /// 300 (temporary failure, the client may retry), 400 (refused) or
         /// 500 (the server failed); anything else is sent as 400.
