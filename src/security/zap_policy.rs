@@ -109,8 +109,7 @@ pub enum Verdict {
         metadata: Vec<(String, String)>,
     },
     /// Refuse the peer. The server socket's monitor reports the handshake
-    /// failure with `status` (its `HandshakeFailedAuth` event carries it),
-    /// and the client's connection is closed.
+    /// failure with `status` (its `HandshakeFailedAuth` event carries it).
     Deny {
         /// 300 (temporary failure, the client may retry), 400 (refused) or
         /// 500 (the server failed); anything else is sent as 400.
