@@ -1,20 +1,21 @@
 //! The ZAP authenticator (RFC 27): a background thread that answers libzmq's
-//! authentication requests for every socket of a context.
+//! authentication requests for every socket of a context. Its settings are
+//! the built-in rules (`rules.rs`); its thread answers each request
+//! (`zap_handler.rs`).
 
 use super::address_rule::AddressPattern;
 use super::cert::{load_certificates, Certificate, CertificateError};
 use super::keys::PublicKey;
-use super::zap_policy::{Credentials, Decision, Password, Verdict, ZapRequest};
+use super::rules::{encode_metadata, AddressRule, CurveRule, Rules};
+use super::zap_handler::{locked, Completions, DeferredPolicyFn, Handler, Hooks, PolicyHook};
+use super::zap_policy::{Decision, Verdict, ZapRequest};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::message::Message;
-use crate::poll::{poll, PollEvents, PollItem};
 use crate::socket::{Socket, SocketType};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -23,55 +24,6 @@ pub const ZAP_ENDPOINT: &str = "inproc://zeromq.zap.01";
 
 /// The domain name that stands for every domain without settings of its own.
 pub const ANY_DOMAIN: &str = "*";
-
-const ZAP_VERSION: &[u8] = b"1.0";
-
-/// Which peer addresses may connect at all.
-#[derive(Debug, Default)]
-enum AddressRule {
-    #[default]
-    Any,
-    Allow(Vec<AddressPattern>),
-    Deny(Vec<AddressPattern>),
-}
-
-/// A policy: decides each request after the address rules.
-type PolicyFn = dyn Fn(&ZapRequest<'_>) -> Verdict + Send + Sync;
-/// A decision log.
-type DecisionFn = dyn Fn(&Decision) + Send + Sync;
-
-/// The code the authenticator calls; shared with its thread, and cloned out
-/// of the lock before a call, so a hook may reconfigure the authenticator.
-#[derive(Default)]
-struct Hooks {
-    policy: Option<Arc<PolicyFn>>,
-    log: Option<Arc<DecisionFn>>,
-}
-
-/// How CURVE clients of one domain are authenticated.
-#[derive(Debug)]
-enum CurveRule {
-    AllowAny,
-    /// Allowed keys, each with the ZAP metadata its certificate carries.
-    Keys(HashMap<PublicKey, Vec<u8>>),
-}
-
-/// Everything the authenticator decides with; shared with its thread.
-#[derive(Debug, Default)]
-struct Policy {
-    addresses: AddressRule,
-    /// domain -> username -> password.
-    plain: HashMap<String, HashMap<String, String>>,
-    curve: HashMap<String, CurveRule>,
-    /// User-Id -> encoded ZAP metadata.
-    metadata: HashMap<String, Vec<u8>>,
-}
-
-impl Policy {
-    fn domain<'a, T>(map: &'a HashMap<String, T>, domain: &str) -> Option<&'a T> {
-        map.get(domain).or_else(|| map.get(ANY_DOMAIN))
-    }
-}
 
 /// A ZAP handler for one context: allow and deny lists of IP addresses,
 /// PLAIN usernames and passwords, CURVE public keys, per ZAP domain
@@ -122,7 +74,7 @@ impl Policy {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Authenticator {
-    policy: Arc<Mutex<Policy>>,
+    policy: Arc<Mutex<Rules>>,
     hooks: Arc<Mutex<Hooks>>,
     control: Mutex<Socket>,
     thread: Option<JoinHandle<()>>,
@@ -134,14 +86,6 @@ impl std::fmt::Debug for Authenticator {
             .field("running", &self.thread.is_some())
             .finish()
     }
-}
-
-fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The policy is plain data, valid after any panic: a poisoned lock is
-    // still usable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Authenticator {
@@ -166,13 +110,28 @@ impl Authenticator {
         control.bind(&control_endpoint)?;
         let thread_control = context.socket(SocketType::Pair)?;
         thread_control.connect(&control_endpoint)?;
+        // Verdicts of a deferred (async) policy wake the thread through here.
+        let wake_endpoint = format!("{control_endpoint}.verdicts");
+        let wake = context.socket(SocketType::Pull)?;
+        wake.bind(&wake_endpoint)?;
+        let waker = context.socket(SocketType::Push)?;
+        waker.connect(&wake_endpoint)?;
+        let (completions, verdicts) = Completions::new(waker);
 
-        let policy = Arc::new(Mutex::new(Policy::default()));
+        let policy = Arc::new(Mutex::new(Rules::default()));
         let hooks = Arc::new(Mutex::new(Hooks::default()));
-        let (thread_policy, thread_hooks) = (Arc::clone(&policy), Arc::clone(&hooks));
+        let handler = Handler {
+            zap,
+            control: thread_control,
+            wake,
+            completions,
+            verdicts,
+            rules: Arc::clone(&policy),
+            hooks: Arc::clone(&hooks),
+        };
         let thread = std::thread::Builder::new()
             .name("zmq-authenticator".into())
-            .spawn(move || serve(zap, thread_control, &thread_policy, &thread_hooks))
+            .spawn(move || handler.serve())
             .map_err(|e| Error::new(e.raw_os_error().unwrap_or(0), "spawn authenticator thread"))?;
         Ok(Authenticator {
             policy,
@@ -280,7 +239,15 @@ impl Authenticator {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_policy(&self, policy: impl Fn(&ZapRequest<'_>) -> Verdict + Send + Sync + 'static) {
-        locked(&self.hooks).policy = Some(Arc::new(policy));
+        locked(&self.hooks).policy = Some(PolicyHook::Now(Arc::new(policy)));
+    }
+
+    /// Lets `policy` decide every request that passes the address rules,
+    /// later: the thread hands it the request and goes on with others. The
+    /// async policy of `zmq::tokio` is built on this.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn set_deferred_policy(&self, policy: Arc<DeferredPolicyFn>) {
+        locked(&self.hooks).policy = Some(PolicyHook::Deferred(policy));
     }
 
     /// Removes the policy: the built-in rules decide again.
@@ -466,460 +433,5 @@ impl Authenticator {
 impl Drop for Authenticator {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// Encodes properties as ZMTP metadata: for each, a 1-byte name length, the
-/// name, a 4-byte big-endian value length, the value.
-fn encode_metadata<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<u8>> {
-    const RESERVED: [&str; 5] = [
-        "Socket-Type",
-        "Identity",
-        "User-Id",
-        "Peer-Address",
-        "Routing-Id",
-    ];
-    let mut out = Vec::new();
-    for (name, value) in entries {
-        let invalid = |why: &str| {
-            Error::with_kind(ErrorKind::InvalidInput, "ZAP metadata")
-                .context(&format!("{name:?}: {why}"))
-        };
-        let name_len = u8::try_from(name.len())
-            .ok()
-            .filter(|&len| len > 0)
-            .ok_or_else(|| invalid("a name is 1 to 255 bytes"))?;
-        if name.contains('\0') || value.contains('\0') {
-            return Err(invalid("contains a NUL byte"));
-        }
-        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-            return Err(invalid("libzmq sets this property itself"));
-        }
-        let value_len = u32::try_from(value.len()).map_err(|_| invalid("value too long"))?;
-        out.push(name_len);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&value_len.to_be_bytes());
-        out.extend_from_slice(value.as_bytes());
-    }
-    Ok(out)
-}
-
-/// The authenticator thread: answers ZAP requests until told to stop over
-/// `control` or until the context is shut down.
-fn serve(zap: Socket, control: Socket, policy: &Mutex<Policy>, hooks: &Mutex<Hooks>) {
-    loop {
-        let (zap_ready, control_ready) = {
-            let mut items = [
-                PollItem::socket(&zap, PollEvents::POLLIN),
-                PollItem::socket(&control, PollEvents::POLLIN),
-            ];
-            if poll(&mut items, None).is_err() {
-                // ETERM: the context is shutting down.
-                break;
-            }
-            (items[0].is_readable(), items[1].is_readable())
-        };
-        if control_ready {
-            break;
-        }
-        if !zap_ready {
-            continue;
-        }
-        let request = match zap.try_recv_multipart() {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(e) if e.is_terminated() => break,
-            Err(_) => continue,
-        };
-        let (user_policy, log) = {
-            let hooks = locked(hooks);
-            (hooks.policy.clone(), hooks.log.clone())
-        };
-        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decide(&request, policy, user_policy.as_deref())
-        }))
-        .unwrap_or_else(|_| {
-            let (envelope, body) = split_envelope(&request);
-            ZapReply::refuse(envelope, body.get(1), 500, "internal error")
-        });
-        let decision = log.as_ref().map(|_| record(&request, &reply));
-        let frames = reply.into_frames();
-        // A ROUTER drops a reply to a peer that is gone; only ETERM matters.
-        if let Err(e) = zap.send_multipart(frames) {
-            if e.is_terminated() {
-                break;
-            }
-        }
-        if let (Some(log), Some(decision)) = (log, decision) {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| log(&decision)));
-        }
-    }
-    // Unbind at once (closing alone unregisters later, on libzmq's reaper
-    // thread) so that no handshake after stop() is sent here.
-    let _ = zap.unbind(ZAP_ENDPOINT);
-}
-
-/// Decides one request: the address rules, then the user's policy if there
-/// is one (called with no lock held), then the built-in rules.
-fn decide<'a>(
-    frames: &'a [Message],
-    policy: &Mutex<Policy>,
-    user_policy: Option<&PolicyFn>,
-) -> ZapReply<'a> {
-    if let Some(user_policy) = user_policy {
-        let (envelope, body) = split_envelope(frames);
-        // Malformed requests and refused addresses never reach the policy.
-        if let Some(request) = parse_request(body) {
-            if let Some(refused) = check_address(envelope, body, &locked(policy), request.address) {
-                return refused;
-            }
-            let verdict =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| user_policy(&request)))
-                    .unwrap_or_else(|_| Verdict::Deny {
-                        status: 500,
-                        text: "policy failed".into(),
-                    });
-            match verdict {
-                Verdict::Allow { user_id, metadata } => {
-                    let pairs = metadata.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-                    return match encode_metadata(pairs) {
-                        Ok(metadata) => ZapReply {
-                            envelope,
-                            request_id: body[1].to_vec(),
-                            status: 200,
-                            text: Cow::Borrowed("OK"),
-                            user_id: user_id.into_bytes(),
-                            metadata,
-                        },
-                        Err(_) => ZapReply::refuse(
-                            envelope,
-                            body.get(1),
-                            500,
-                            "policy gave metadata that cannot be encoded",
-                        ),
-                    };
-                }
-                Verdict::Deny { status, text } => {
-                    let status = if matches!(status, 300 | 400 | 500) {
-                        status
-                    } else {
-                        400
-                    };
-                    let mut reply = ZapReply::refuse(envelope, body.get(1), status, "");
-                    reply.text = Cow::Owned(text);
-                    return reply;
-                }
-                Verdict::UseRules => {}
-            }
-        }
-    }
-    answer(frames, &locked(policy))
-}
-
-/// A well-formed request's fields, for a policy; `None` when the built-in
-/// rules must refuse it as malformed.
-fn parse_request(body: &[Message]) -> Option<ZapRequest<'_>> {
-    if body.len() < 6 || body[0] != *ZAP_VERSION {
-        return None;
-    }
-    let credentials = match (&body[5][..], &body[6..]) {
-        (b"NULL", []) => Credentials::Null,
-        (b"PLAIN", [username, password]) => Credentials::Plain {
-            username: std::str::from_utf8(username).ok()?,
-            password: Password(password),
-        },
-        (b"CURVE", [key]) => Credentials::Curve {
-            public_key: PublicKey::from_bytes(<[u8; 32]>::try_from(&key[..]).ok()?),
-        },
-        _ => return None,
-    };
-    Some(ZapRequest {
-        domain: std::str::from_utf8(&body[2]).ok()?,
-        address: std::str::from_utf8(&body[3]).ok()?,
-        routing_id: &body[4],
-        credentials,
-    })
-}
-
-/// The refusal of the address rules, if they refuse `address`.
-fn check_address<'a>(
-    envelope: &'a [Message],
-    body: &[Message],
-    policy: &Policy,
-    address: &str,
-) -> Option<ZapReply<'a>> {
-    let text = match &policy.addresses {
-        AddressRule::Allow(allowed) if !allowed.iter().any(|p| p.matches(address)) => {
-            "address not allowed"
-        }
-        AddressRule::Deny(denied) if denied.iter().any(|p| p.matches(address)) => "address denied",
-        _ => return None,
-    };
-    Some(ZapReply::refuse(envelope, body.get(1), 400, text))
-}
-
-/// What the decision log is told about a request and its reply.
-fn record(frames: &[Message], reply: &ZapReply<'_>) -> Decision {
-    let (_, body) = split_envelope(frames);
-    let text = |index: usize| {
-        body.get(index)
-            .map(|f| String::from_utf8_lossy(f).chars().take(64).collect())
-            .unwrap_or_default()
-    };
-    let mechanism: String = text(5);
-    let identity = match (mechanism.as_str(), body.get(6)) {
-        ("PLAIN", Some(_)) => text(6),
-        ("CURVE", Some(key)) => <[u8; 32]>::try_from(&key[..])
-            .map(|k| PublicKey::from_bytes(k).to_z85())
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    Decision {
-        allowed: reply.status == 200,
-        status: reply.status,
-        reason: reply.text.to_string(),
-        domain: text(2),
-        address: text(3),
-        mechanism,
-        identity,
-        user_id: String::from_utf8_lossy(&reply.user_id).into_owned(),
-    }
-}
-
-/// A ZAP reply, with the ROUTER envelope of its request.
-struct ZapReply<'a> {
-    envelope: &'a [Message],
-    request_id: Vec<u8>,
-    status: u16,
-    text: Cow<'static, str>,
-    user_id: Vec<u8>,
-    metadata: Vec<u8>,
-}
-
-impl<'a> ZapReply<'a> {
-    fn refuse(
-        envelope: &'a [Message],
-        request_id: Option<&Message>,
-        status: u16,
-        text: &'static str,
-    ) -> ZapReply<'a> {
-        ZapReply {
-            envelope,
-            request_id: request_id.map(|m| m.to_vec()).unwrap_or_default(),
-            status,
-            text: Cow::Borrowed(text),
-            user_id: Vec::new(),
-            metadata: Vec::new(),
-        }
-    }
-
-    fn into_frames(self) -> Vec<Vec<u8>> {
-        let mut frames: Vec<Vec<u8>> = self.envelope.iter().map(|m| m.to_vec()).collect();
-        frames.extend([
-            ZAP_VERSION.to_vec(),
-            self.request_id,
-            self.status.to_string().into_bytes(),
-            self.text.as_bytes().to_vec(),
-            self.user_id,
-            self.metadata,
-        ]);
-        frames
-    }
-}
-
-/// Splits a ROUTER message into its envelope (routing ids up to and
-/// including the empty delimiter) and the ZAP request. Without a delimiter
-/// the envelope is the routing id alone.
-fn split_envelope(frames: &[Message]) -> (&[Message], &[Message]) {
-    match frames.iter().position(|f| f.is_empty()) {
-        Some(delimiter) => frames.split_at(delimiter + 1),
-        None => frames.split_at(frames.len().min(1)),
-    }
-}
-
-/// Compares secrets in time independent of where they differ.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The authenticator's decision on raw ZAP request frames (envelope
-/// included), with one PLAIN user `admin`/`secret`: the reply frames. Only
-/// for the fuzz targets in `fuzz/`.
-#[doc(hidden)]
-pub fn answer_zap_request_for_fuzzing(frames: &[&[u8]]) -> Vec<Vec<u8>> {
-    let mut policy = Policy::default();
-    let mut users = HashMap::new();
-    users.insert("admin".to_owned(), "secret".to_owned());
-    policy.plain.insert(ANY_DOMAIN.to_owned(), users);
-    let frames: Vec<Message> = frames.iter().map(|f| Message::from_slice(f)).collect();
-    answer(&frames, &policy).into_frames()
-}
-
-/// Decides one ZAP request (RFC 27): version, request id, domain, address,
-/// identity, mechanism, credentials...
-fn answer<'a>(frames: &'a [Message], policy: &Policy) -> ZapReply<'a> {
-    let (envelope, body) = split_envelope(frames);
-    let refuse = |text| ZapReply::refuse(envelope, body.get(1), 400, text);
-    if body.len() < 6 {
-        return refuse("malformed request: fewer than 6 frames");
-    }
-    if body[0] != *ZAP_VERSION {
-        return refuse("unsupported ZAP version");
-    }
-    let domain = String::from_utf8_lossy(&body[2]);
-    let address = String::from_utf8_lossy(&body[3]);
-    let mechanism = &body[5][..];
-    let credentials = &body[6..];
-
-    if let Some(refused) = check_address(envelope, body, policy, &address) {
-        return refused;
-    }
-
-    let (user_id, key_metadata): (Vec<u8>, &[u8]) = match mechanism {
-        b"NULL" => {
-            if !credentials.is_empty() {
-                return refuse("malformed request: NULL has no credentials");
-            }
-            (Vec::new(), &[])
-        }
-        b"PLAIN" => {
-            let [username, password] = credentials else {
-                return refuse("malformed request: PLAIN needs a username and a password");
-            };
-            let Some(users) = Policy::domain(&policy.plain, &domain) else {
-                return refuse("no PLAIN users for this domain");
-            };
-            let Some(expected) = std::str::from_utf8(username)
-                .ok()
-                .and_then(|u| users.get(u))
-            else {
-                return refuse("unknown user");
-            };
-            if !constant_time_eq(expected.as_bytes(), password) {
-                return refuse("wrong password");
-            }
-            (username.to_vec(), &[])
-        }
-        b"CURVE" => {
-            let [key] = credentials else {
-                return refuse("malformed request: CURVE needs one public key");
-            };
-            let Ok(key) = <[u8; 32]>::try_from(&key[..]) else {
-                return refuse("malformed request: a CURVE key is 32 bytes");
-            };
-            let key = PublicKey::from_bytes(key);
-            let metadata: &[u8] = match Policy::domain(&policy.curve, &domain) {
-                None => return refuse("no CURVE keys for this domain"),
-                Some(CurveRule::AllowAny) => &[],
-                Some(CurveRule::Keys(keys)) => match keys.get(&key) {
-                    Some(metadata) => metadata,
-                    None => return refuse("key not allowed"),
-                },
-            };
-            (key.to_z85().into_bytes(), metadata)
-        }
-        _ => return refuse("unsupported mechanism"),
-    };
-
-    let metadata = std::str::from_utf8(&user_id)
-        .ok()
-        .and_then(|id| policy.metadata.get(id))
-        .map(Vec::as_slice)
-        .unwrap_or(key_metadata)
-        .to_vec();
-    ZapReply {
-        envelope,
-        request_id: body[1].to_vec(),
-        status: 200,
-        text: Cow::Borrowed("OK"),
-        user_id,
-        metadata,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(frames: &[&[u8]]) -> Vec<Message> {
-        frames.iter().map(|f| Message::from_slice(f)).collect()
-    }
-
-    fn reply_of(frames: &[&[u8]], policy: &Policy) -> (String, Vec<u8>, Vec<Vec<u8>>) {
-        let req = request(frames);
-        let reply = answer(&req, policy).into_frames();
-        let status = String::from_utf8(reply[reply.len() - 4].clone()).unwrap();
-        let user = reply[reply.len() - 2].clone();
-        (status, user, reply)
-    }
-
-    #[test]
-    fn metadata_is_zmtp_encoded() {
-        let encoded = encode_metadata([("Hello", "World")]).unwrap();
-        assert_eq!(encoded, b"\x05Hello\x00\x00\x00\x05World");
-        assert!(encode_metadata([("", "x")]).is_err());
-        assert!(encode_metadata([("Socket-Type", "REQ")]).is_err());
-        assert!(encode_metadata([("a".repeat(256).as_str(), "x")]).is_err());
-    }
-
-    #[test]
-    fn malformed_requests_get_400_with_the_envelope_kept() {
-        let policy = Policy::default();
-        let (status, _, reply) = reply_of(&[b"peer", b"", b"1.0", b"7"], &policy);
-        assert_eq!(status, "400");
-        assert_eq!(reply[0], b"peer");
-        assert_eq!(reply[1], b"");
-        assert_eq!(reply[3], b"7");
-        let (status, _, _) = reply_of(
-            &[b"peer", b"", b"2.0", b"1", b"", b"1.2.3.4", b"", b"NULL"],
-            &policy,
-        );
-        assert_eq!(status, "400");
-        let (status, _, reply) = reply_of(&[b"peer"], &policy);
-        assert_eq!(status, "400");
-        assert_eq!(reply.len(), 7);
-        let (status, _, _) = reply_of(
-            &[
-                b"peer", b"", b"1.0", b"1", b"", b"1.2.3.4", b"", b"CURVE", b"short",
-            ],
-            &policy,
-        );
-        assert_eq!(status, "400");
-    }
-
-    #[test]
-    fn plain_domains_fall_back_to_any_domain() {
-        let mut policy = Policy::default();
-        policy.plain.insert(
-            ANY_DOMAIN.into(),
-            HashMap::from([("admin".into(), "secret".into())]),
-        );
-        let ok = [
-            &b"id"[..],
-            b"",
-            b"1.0",
-            b"1",
-            b"global",
-            b"127.0.0.1",
-            b"",
-            b"PLAIN",
-            b"admin",
-            b"secret",
-        ];
-        let (status, user, _) = reply_of(&ok, &policy);
-        assert_eq!((status.as_str(), &user[..]), ("200", &b"admin"[..]));
-        let wrong = [
-            &b"id"[..],
-            b"",
-            b"1.0",
-            b"1",
-            b"global",
-            b"127.0.0.1",
-            b"",
-            b"PLAIN",
-            b"admin",
-            b"nope",
-        ];
-        assert_eq!(reply_of(&wrong, &policy).0, "400");
     }
 }

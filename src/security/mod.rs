@@ -40,12 +40,16 @@ mod address_rule;
 mod auth;
 mod cert;
 mod keys;
+mod rules;
 mod setup;
+mod zap_handler;
 mod zap_policy;
 
-#[doc(hidden)]
-pub use auth::answer_zap_request_for_fuzzing;
 pub use auth::{Authenticator, ANY_DOMAIN, ZAP_ENDPOINT};
 pub use cert::{create_certificates, load_certificates, Certificate, CertificateError};
 pub use keys::{CurveKeyPair, PublicKey, SecretKey, KEY_LEN, Z85_KEY_LEN};
-pub use zap_policy::{Credentials, Decision, Password, Verdict, ZapRequest};
+#[doc(hidden)]
+pub use rules::answer_zap_request_for_fuzzing;
+#[cfg(feature = "tokio")]
+pub(crate) use zap_handler::PendingVerdict;
+pub use zap_policy::{Credentials, Decision, OwnedZapRequest, Password, Verdict, ZapRequest};

@@ -43,6 +43,100 @@ impl<'a> ZapRequest<'a> {
     }
 }
 
+/// A [`ZapRequest`] that owns its fields, for a policy that answers later:
+/// the async policy of `zmq::tokio` receives one. Its `Debug` form hides the
+/// password, as [`Password`]'s does.
+///
+/// ```
+/// use zmq::security::{Credentials, OwnedZapRequest, ZapRequest};
+///
+/// fn keep(request: &ZapRequest<'_>) -> OwnedZapRequest {
+///     OwnedZapRequest::from(request)
+/// }
+/// ```
+#[derive(Clone)]
+pub struct OwnedZapRequest {
+    domain: String,
+    address: String,
+    routing_id: Vec<u8>,
+    credentials: OwnedCredentials,
+}
+
+#[derive(Clone)]
+enum OwnedCredentials {
+    Null,
+    Plain { username: String, password: Vec<u8> },
+    Curve { public_key: PublicKey },
+}
+
+impl OwnedZapRequest {
+    /// The server socket's ZAP domain (`""` when it has none).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The peer's IP address as libzmq reports it (`"127.0.0.1"`, `"::1"`).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The peer's routing id, if it set one (`ZMQ_ROUTING_ID`).
+    pub fn routing_id(&self) -> &[u8] {
+        &self.routing_id
+    }
+
+    /// `"NULL"`, `"PLAIN"` or `"CURVE"`.
+    pub fn mechanism(&self) -> &'static str {
+        self.credentials().mechanism()
+    }
+
+    /// What the peer presented.
+    pub fn credentials(&self) -> Credentials<'_> {
+        match &self.credentials {
+            OwnedCredentials::Null => Credentials::Null,
+            OwnedCredentials::Plain { username, password } => Credentials::Plain {
+                username,
+                password: Password(password),
+            },
+            OwnedCredentials::Curve { public_key } => Credentials::Curve {
+                public_key: *public_key,
+            },
+        }
+    }
+}
+
+impl From<&ZapRequest<'_>> for OwnedZapRequest {
+    fn from(request: &ZapRequest<'_>) -> OwnedZapRequest {
+        let credentials = match &request.credentials {
+            Credentials::Null => OwnedCredentials::Null,
+            Credentials::Plain { username, password } => OwnedCredentials::Plain {
+                username: (*username).to_owned(),
+                password: password.0.to_vec(),
+            },
+            Credentials::Curve { public_key } => OwnedCredentials::Curve {
+                public_key: *public_key,
+            },
+        };
+        OwnedZapRequest {
+            domain: request.domain.to_owned(),
+            address: request.address.to_owned(),
+            routing_id: request.routing_id.to_vec(),
+            credentials,
+        }
+    }
+}
+
+impl fmt::Debug for OwnedZapRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedZapRequest")
+            .field("domain", &self.domain)
+            .field("address", &self.address)
+            .field("routing_id", &self.routing_id)
+            .field("credentials", &self.credentials())
+            .finish()
+    }
+}
+
 /// The credentials of a ZAP request.
 #[derive(Debug)]
 pub enum Credentials<'a> {
@@ -81,7 +175,7 @@ pub struct Password<'a>(pub(crate) &'a [u8]);
 impl Password<'_> {
     /// Compares with `expected` in time independent of where they differ.
     pub fn matches(&self, expected: impl AsRef<[u8]>) -> bool {
-        super::auth::constant_time_eq(self.0, expected.as_ref())
+        super::rules::constant_time_eq(self.0, expected.as_ref())
     }
 
     /// The bytes, for a check `matches` cannot do (a password hash).

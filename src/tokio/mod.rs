@@ -59,6 +59,7 @@
 //! `RcvTimeo` and `SndTimeo` do not apply to async calls (they never block
 //! in libzmq): use `tokio::time::timeout`.
 
+mod auth;
 mod monitor;
 mod primitives;
 mod readiness;
