@@ -32,6 +32,12 @@
 //! - `fresh`: a new zeroed message per message ([`Message::with_size`]:
 //!   `zmq_msg_init_size` and a `memset`), the same work as the C program
 //!   compiled with `-DZMQ_MAKE_VALGRIND_HAPPY`.
+//! - `vec` and `copy`: a new zeroed `Vec<u8>` per message, as an application
+//!   that builds its body in a vector; `vec` hands it to libzmq without a
+//!   copy (`From<Vec<u8>>`: `zmq_msg_init_data` and a free callback),
+//!   `copy` copies it into a message ([`Message::from_slice`]:
+//!   `zmq_msg_init_size` and a `memcpy`) and drops it. The difference is the
+//!   message-allocation lever of docs/perf/TUNING.md.
 //!
 //! # Batch sizes (a lever, not the C programs' work)
 //!
@@ -39,6 +45,15 @@
 //! `ZMQ_IN_BATCH_SIZE` and `ZMQ_OUT_BATCH_SIZE` (libzmq's default: 8192) on
 //! the tcp sockets, to measure what larger kernel reads and writes are worth
 //! (docs/perf/TUNING.md). Unset, nothing changes.
+//!
+//! # Context levers
+//!
+//! `ZMQ_PERF_IO_THREADS=<n>` (default 1), `ZMQ_PERF_IO_AFFINITY=<cpu>[,<cpu>...]`
+//! (`ZMQ_THREAD_AFFINITY_CPU_ADD` per CPU), `ZMQ_PERF_IO_SCHED=<policy>`
+//! (`ZMQ_THREAD_SCHED_POLICY`, e.g. 1 for `SCHED_FIFO`) and
+//! `ZMQ_PERF_IO_PRIORITY=<n>` (`ZMQ_THREAD_PRIORITY`) set the context's I/O
+//! thread options, to measure what each is worth (docs/perf/TUNING.md).
+//! Unset, the context is libzmq's `zmq_init(1)`.
 //!
 //! Every other loop is the C loop call for call: `zmq_msg_recv` into one
 //! reused message and `zmq_msg_size` per message; the latency programs bounce
@@ -153,11 +168,38 @@ fn count_arg(text: &str) -> u64 {
 
 /// libzmq's `zmq_init(1)`: one I/O thread, and sockets that linger until
 /// everything queued is sent (the C default; this crate's default is bounded).
+/// The context levers of docs/perf/TUNING.md (see the crate docs) change it.
 fn context() -> Result<Context, Failure> {
-    Ok(Context::builder()
-        .io_threads(1)
-        .default_linger(None)
-        .build()?)
+    let mut builder = Context::builder()
+        .io_threads(env_int("ZMQ_PERF_IO_THREADS")?.unwrap_or(1))
+        .default_linger(None);
+    if let Ok(cpus) = std::env::var("ZMQ_PERF_IO_AFFINITY") {
+        for cpu in cpus.split(',') {
+            let cpu = cpu.trim().parse().map_err(|_| {
+                Failure::Error(format!("ZMQ_PERF_IO_AFFINITY={cpus}: expected CPU numbers"))
+            })?;
+            builder = builder.thread_affinity_cpu(cpu);
+        }
+    }
+    if let Some(policy) = env_int("ZMQ_PERF_IO_SCHED")? {
+        builder = builder.thread_sched_policy(policy);
+    }
+    if let Some(priority) = env_int("ZMQ_PERF_IO_PRIORITY")? {
+        builder = builder.thread_priority(priority);
+    }
+    Ok(builder.build()?)
+}
+
+/// An integer from the environment, if set.
+fn env_int(name: &str) -> Result<Option<i32>, Failure> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| Failure::Error(format!("{name}={text}: expected an integer"))),
+    }
 }
 
 /// `ZMQ_PERF_BATCH`: the kernel batch sizes of a tcp socket (see the
@@ -212,6 +254,10 @@ enum Payload {
     Shared(Message),
     /// A new zeroed message per message: allocation and `memset`.
     Fresh(usize),
+    /// A new zeroed vector per message, handed over without a copy.
+    Vec(usize),
+    /// A new zeroed vector per message, copied into a message.
+    Copy(usize),
 }
 
 impl Payload {
@@ -219,9 +265,27 @@ impl Payload {
         match std::env::var("ZMQ_PERF_PAYLOAD").as_deref() {
             Err(_) | Ok("shared") => Ok(Payload::Shared(Message::with_size(size))),
             Ok("fresh") => Ok(Payload::Fresh(size)),
+            Ok("vec") => Ok(Payload::Vec(size)),
+            Ok("copy") => Ok(Payload::Copy(size)),
             Ok(other) => Err(Failure::Error(format!(
-                "ZMQ_PERF_PAYLOAD={other}: expected shared or fresh"
+                "ZMQ_PERF_PAYLOAD={other}: expected shared, fresh, vec or copy"
             ))),
+        }
+    }
+}
+
+impl Payload {
+    /// The next message of a `Vec` or `Copy` payload (an empty message for
+    /// the others, which their loops build themselves).
+    #[inline(always)]
+    fn vec_message(&self) -> Message {
+        match *self {
+            Payload::Vec(size) => Message::from(zeroed_vec(size)),
+            Payload::Copy(size) => {
+                let body = zeroed_vec(size);
+                Message::from_slice(&body)
+            }
+            Payload::Shared(_) | Payload::Fresh(_) => Message::new(),
         }
     }
 }
@@ -241,8 +305,24 @@ fn send_all(socket: &Socket, payload: &Payload, count: u64) -> Outcome {
                 socket.send_msg(&mut msg, SendFlags::empty())?;
             }
         }
+        Payload::Vec(_) | Payload::Copy(_) => {
+            for _ in 0..count {
+                let mut msg = payload.vec_message();
+                socket.send_msg(&mut msg, SendFlags::empty())?;
+            }
+        }
     }
     Ok(())
+}
+
+/// A zeroed vector of `size` bytes, written as an application fills its
+/// buffer (`malloc` and a `memset`: `vec![0; size]` would be `calloc`, whose
+/// fresh zero pages a filled buffer never gets).
+#[inline(never)]
+fn zeroed_vec(size: usize) -> Vec<u8> {
+    let mut body = Vec::with_capacity(size);
+    body.resize(size, std::hint::black_box(0u8));
+    body
 }
 
 /// Makes `socket` a CURVE server with the perf programs' fixed key pair.

@@ -77,6 +77,11 @@ async fn send_all(socket: &AsyncSocket, payload: &Payload, count: u64) -> Outcom
                 socket.send(Message::with_size(*size)).await?;
             }
         }
+        Payload::Vec(_) | Payload::Copy(_) => {
+            for _ in 0..count {
+                socket.send(payload.vec_message()).await?;
+            }
+        }
     }
     Ok(())
 }
