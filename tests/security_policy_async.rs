@@ -278,7 +278,7 @@ fn a_refused_client_sees_the_status_and_the_log_has_the_text() {
     let ctx = context();
     let auth = Authenticator::start(&ctx).unwrap();
     let logged = decision_log(&auth);
-    let (_server, server_keys, endpoint) = curve_server(&ctx);
+    let (server, server_keys, endpoint) = curve_server(&ctx);
     auth.set_async_policy(runtime.handle(), |_request: OwnedZapRequest| async {
         Verdict::Deny {
             status: 400,
@@ -308,7 +308,30 @@ fn a_refused_client_sees_the_status_and_the_log_has_the_text() {
         (decision.status, decision.reason.as_str()),
         (500, "key service down")
     );
+
+    // 300 (try later): libzmq sends no ERROR command, so the client's
+    // monitor reports no authentication failure; only the server's does.
+    let mut server_monitor = server
+        .monitor(MonitorEvents::HANDSHAKE_FAILED_AUTH)
+        .unwrap();
+    auth.set_async_policy(runtime.handle(), |_request: OwnedZapRequest| async {
+        Verdict::Deny {
+            status: 300,
+            text: "key service busy".into(),
+        }
+    });
+    let (mut client, _) = curve_client(&ctx, &endpoint, &server_keys);
+    let event = server_monitor.next_timeout(OUTCOME_WAIT).unwrap();
+    assert_eq!(
+        event.map(|e| e.kind),
+        Some(EventKind::HandshakeFailedAuth { status_code: 300 })
+    );
+    let seen = client.monitor.next_timeout(SILENCE).unwrap();
+    assert!(seen.is_none(), "the client saw {seen:?}");
 }
+
+/// How long a client is watched for an event that must not come.
+const SILENCE: Duration = Duration::from_millis(500);
 
 #[test]
 fn the_built_in_rules_apply_around_an_async_policy() {

@@ -40,11 +40,15 @@ pub const ANY_DOMAIN: &str = "*";
 /// 1. The peer's IP address: with an allow list, it must be on it; with a
 ///    deny list, it must not be. (An allowed address still needs PLAIN or
 ///    CURVE credentials.)
-/// 2. NULL: accepted. libzmq asks the ZAP handler about NULL connections only
+/// 2. Your policy, if one is set ([`set_policy`](Self::set_policy), or an
+///    async fn with `set_async_policy` under the `tokio` feature): it allows,
+///    denies, or hands the request on to the rules below
+///    ([`Verdict::UseRules`]).
+/// 3. NULL: accepted. libzmq asks the ZAP handler about NULL connections only
 ///    on sockets with a ZAP domain ([`Socket::set_zap_domain`]).
-/// 3. PLAIN: the username and password must be configured for the socket's
+/// 4. PLAIN: the username and password must be configured for the socket's
 ///    ZAP domain (or for [`ANY_DOMAIN`]). The User-Id is the username.
-/// 4. CURVE: the domain (or [`ANY_DOMAIN`]) must allow any key or list the
+/// 5. CURVE: the domain (or [`ANY_DOMAIN`]) must allow any key or list the
 ///    client's public key. The User-Id is the client's Z85 public key.
 ///
 /// Anything else (GSSAPI, unknown mechanisms, malformed requests) is refused

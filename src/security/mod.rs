@@ -15,7 +15,11 @@
 //!   [`Socket::set_zap_domain`](crate::Socket::set_zap_domain).
 //! - Certificates: [`Certificate`], [`create_certificates`],
 //!   [`load_certificates`], in the file format of czmq and pyzmq.
-//! - Authentication: [`Authenticator`].
+//! - Authentication: [`Authenticator`], with built-in rules (addresses and
+//!   CIDR ranges, PLAIN users, CURVE keys), a policy of your own
+//!   ([`Authenticator::set_policy`], or an async fn with
+//!   `Authenticator::set_async_policy` under the `tokio` feature) and a
+//!   decision log ([`Authenticator::on_decision`]).
 //!
 //! ```
 //! use zmq::security::{Authenticator, ANY_DOMAIN};

@@ -202,13 +202,22 @@ pub enum Verdict {
         /// ZAP metadata: property names and values.
         metadata: Vec<(String, String)>,
     },
-    /// Refuse the peer. The server socket's monitor reports the handshake
-    /// failure with `status` (its `HandshakeFailedAuth` event carries it).
+    /// Refuse the peer. Who learns what:
+    /// - the server socket's monitor: a `HandshakeFailedAuth` event with
+    ///   `status`;
+    /// - the client (libzmq 4.3, as ours and pyzmq's are): for 400 and 500,
+    ///   libzmq sends it an ERROR command that holds the three-digit status
+    ///   and nothing else, and its monitor reports `HandshakeFailedAuth`
+    ///   with `status`; for 300 no ERROR is sent and its monitor reports no
+    ///   authentication failure;
+    /// - `text` stays on the server: libzmq does not forward it, the
+    ///   [decision log](super::Authenticator::on_decision) has it.
     Deny {
         /// 300 (temporary failure, the client may retry), 400 (refused) or
         /// 500 (the server failed); anything else is sent as 400.
         status: u16,
-        /// Why, sent back in the ZAP reply and in the decision log.
+        /// Why: in the ZAP reply to libzmq and in the decision log, never
+        /// on the wire to the client.
         text: String,
     },
     /// Decide with the authenticator's own rules (PLAIN users, CURVE keys).
