@@ -12,7 +12,7 @@ fn in_alphabet(byte: u8) -> bool {
 
 /// True when `text` is valid Z85: a multiple of 5 characters, all from the alphabet.
 pub fn is_z85(text: &[u8]) -> bool {
-    text.len() % 5 == 0 && text.iter().all(|&b| in_alphabet(b))
+    text.len().is_multiple_of(5) && text.iter().all(|&b| in_alphabet(b))
 }
 
 /// Encodes `data` (a multiple of 4 bytes long) as Z85 text (`zmq_z85_encode`).
@@ -22,7 +22,7 @@ pub fn is_z85(text: &[u8]) -> bool {
 /// # Ok::<(), zmq::Error>(())
 /// ```
 pub fn encode(data: &[u8]) -> Result<String> {
-    if data.len() % 4 != 0 {
+    if !data.len().is_multiple_of(4) {
         return Err(Error::with_kind(ErrorKind::InvalidInput, "z85 encode")
             .context("input length must be a multiple of 4"));
     }
