@@ -33,7 +33,7 @@
 //! - [`proxy()`] and [`SteerableProxy`]: forwarding devices with statistics.
 //! - [`monitor`]: typed connection events ([`Socket::monitor`]).
 //! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP
-//!   [`Authenticator`]; [`z85`] encoding.
+//!   [`Authenticator`](security::Authenticator); [`z85`] encoding.
 //! - `tokio` (feature `tokio`): async sockets, streams, sinks and monitors.
 //!
 //! # Shutdown
@@ -42,6 +42,12 @@
 //! for longer than that. [`Context::shutdown`] ends blocking calls on other
 //! threads with [`ErrorKind::Terminated`].
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs` on nightly: every feature-gated item
+// shows its badge. Draft items are compiled under `zmq_draft` (the library in
+// use has the DRAFT API), a cfg users never set; they carry
+// `doc(cfg(feature = "draft"))` instead, the feature users turn on.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(docsrs, doc(auto_cfg(hide(zmq_draft))))]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 // What differs per platform lives in `platform` (the fd/SOCKET type, signal
@@ -55,15 +61,16 @@ mod context;
 #[cfg(doctest)]
 mod doctests;
 #[cfg(zmq_draft)]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 mod draft;
 mod endpoint_hint;
 mod error;
 mod message;
 pub mod monitor;
-pub mod option;
+mod option;
 mod platform;
-pub mod poll;
-pub mod proxy;
+mod poll;
+mod proxy;
 pub mod security;
 mod socket;
 mod timers;
@@ -73,16 +80,19 @@ pub mod z85;
 
 pub use context::{Context, ContextBuilder, DEFAULT_LINGER};
 #[cfg(zmq_draft)]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use draft::{ThreadSafeSocket, GROUP_MAX_LENGTH};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
-pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
-pub use option::{opt, Mechanism};
+// One public path per item: the core at the root; monitors, security and the
+// option keys in their own modules (`monitor`, `security`, `opt`), which are
+// not re-exported here.
+pub use option::{opt, SecurityMechanism};
 pub use platform::RawFd;
-pub use poll::Poller;
-pub use poll::{poll, PollEvents, PollItem};
-pub use proxy::{proxy, ProxyStatistics, SteerableProxy};
-pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
+pub use poll::{poll, PollEvents, PollItem, PollSocket, Poller, Ready};
+pub use proxy::{
+    proxy, proxy_steerable, proxy_with_capture, ProxyStatistics, SideStatistics, SteerableProxy,
+};
 pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };

@@ -90,6 +90,7 @@ bitflags::bitflags! {
         /// `ZMQ_EVENT_PIPES_STATS` (draft, versioned monitor only): queue sizes,
         /// reported after `zmq_socket_monitor_pipes_stats`.
         #[cfg(zmq_draft)]
+        #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
         const PIPES_STATS = zmq_sys::ZMQ_EVENT_PIPES_STATS as u64;
     }
 }
@@ -416,6 +417,10 @@ impl EventKind {
 }
 
 /// One event of a monitored socket.
+///
+/// Non-exhaustive: libzmq's versioned monitor (draft) reports more about a
+/// connection than these fields, and later versions may carry it here.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// What happened.
@@ -834,6 +839,7 @@ impl Socket {
     /// like [`monitor`](Self::monitor), and each [`Event`] also carries the
     /// remote address.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     pub fn monitor_versioned(&self, events: MonitorEvents) -> Result<Monitor> {
         Monitor::start(self, events, true)
     }

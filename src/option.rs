@@ -1,20 +1,32 @@
 //! Typed socket options: one key type per libzmq option, like cppzmq's
-//! `sockopt` tags. The keys live in [`opt`].
+//! `sockopt` tags. The keys, and the traits they implement, are public as
+//! `zmq::opt`; this module itself is private, so each has one path.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{Socket, SocketType};
 use std::ffi::c_int;
 use std::time::Duration;
 
-/// A socket option key: its `ZMQ_*` number and name.
-pub trait SocketOption: Copy {
+/// Keeps the option traits closed: every key is this crate's to define, so
+/// the traits can gain methods without breaking anyone. An option this crate
+/// does not know yet is still reachable through
+/// [`Socket::set_raw`](crate::Socket::set_raw) and
+/// [`Socket::get_raw`](crate::Socket::get_raw).
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A socket option key: its `ZMQ_*` number and name. Sealed: only the keys
+/// in [`opt`] implement it.
+pub trait SocketOption: sealed::Sealed + Copy {
     /// The `ZMQ_*` constant.
     const ID: c_int;
     /// The constant's name, used in errors.
     const NAME: &'static str;
 }
 
-/// An option that can be read, and the type it reads as.
+/// An option that can be read, and the type it reads as. Sealed, like
+/// [`SocketOption`].
 pub trait Get: SocketOption {
     /// The option's value.
     type Value;
@@ -22,16 +34,17 @@ pub trait Get: SocketOption {
     fn get(self, socket: &Socket) -> Result<Self::Value>;
 }
 
-/// An option that can be set from a `V`.
+/// An option that can be set from a `V`. Sealed, like [`SocketOption`].
 pub trait Set<V>: SocketOption {
     /// Sets the option on `socket`.
     fn set(self, socket: &Socket, value: V) -> Result<()>;
 }
 
-/// How libzmq authenticates a connection (`ZMQ_MECHANISM`).
+/// How libzmq authenticates a connection: the value of
+/// [`opt::Mechanism`] (`ZMQ_MECHANISM`).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mechanism {
+pub enum SecurityMechanism {
     /// `ZMQ_NULL`: no security.
     Null,
     /// `ZMQ_PLAIN`: clear-text username and password.
@@ -311,6 +324,7 @@ macro_rules! options {
         #[doc = concat!("libzmq: `", stringify!($id), "`.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
         pub struct $name;
+        impl sealed::Sealed for $name {}
         impl SocketOption for $name {
             const ID: c_int = zmq_sys::$id;
             const NAME: &'static str = stringify!($id);
@@ -327,6 +341,7 @@ macro_rules! options {
 /// the width libzmq declares. Each key's doc names its default.
 pub mod opt {
     use super::*;
+    pub use super::{Get, Set, SocketOption};
 
     options! {
         /// I/O thread affinity bitmap of new connections (default 0: any thread).
@@ -485,6 +500,7 @@ pub mod opt {
     /// The socket's type (read-only). libzmq: `ZMQ_TYPE`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Type;
+    impl sealed::Sealed for Type {}
     impl SocketOption for Type {
         const ID: c_int = zmq_sys::ZMQ_TYPE;
         const NAME: &'static str = "ZMQ_TYPE";
@@ -504,6 +520,7 @@ pub mod opt {
     /// [`ErrorKind::NotSupported`] error.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Fd;
+    impl sealed::Sealed for Fd {}
     impl SocketOption for Fd {
         const ID: c_int = zmq_sys::ZMQ_FD;
         const NAME: &'static str = "ZMQ_FD";
@@ -531,6 +548,7 @@ pub mod opt {
     /// Which of readable/writable the socket is now (read-only). libzmq: `ZMQ_EVENTS`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Events;
+    impl sealed::Sealed for Events {}
     impl SocketOption for Events {
         const ID: c_int = zmq_sys::ZMQ_EVENTS;
         const NAME: &'static str = "ZMQ_EVENTS";
@@ -546,24 +564,26 @@ pub mod opt {
     /// The security mechanism in use (read-only). libzmq: `ZMQ_MECHANISM`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Mechanism;
+    impl sealed::Sealed for Mechanism {}
     impl SocketOption for Mechanism {
         const ID: c_int = zmq_sys::ZMQ_MECHANISM;
         const NAME: &'static str = "ZMQ_MECHANISM";
     }
     impl Get for Mechanism {
-        type Value = super::Mechanism;
-        fn get(self, s: &Socket) -> Result<super::Mechanism> {
+        type Value = super::SecurityMechanism;
+        fn get(self, s: &Socket) -> Result<super::SecurityMechanism> {
             Ok(match get_i32(s, Self::ID, Self::NAME)? {
-                zmq_sys::ZMQ_NULL => super::Mechanism::Null,
-                zmq_sys::ZMQ_PLAIN => super::Mechanism::Plain,
-                zmq_sys::ZMQ_CURVE => super::Mechanism::Curve,
-                zmq_sys::ZMQ_GSSAPI => super::Mechanism::Gssapi,
-                other => super::Mechanism::Unknown(other),
+                zmq_sys::ZMQ_NULL => super::SecurityMechanism::Null,
+                zmq_sys::ZMQ_PLAIN => super::SecurityMechanism::Plain,
+                zmq_sys::ZMQ_CURVE => super::SecurityMechanism::Curve,
+                zmq_sys::ZMQ_GSSAPI => super::SecurityMechanism::Gssapi,
+                other => super::SecurityMechanism::Unknown(other),
             })
         }
     }
 
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     pub use super::draft::*;
 }
 

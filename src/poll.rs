@@ -217,7 +217,7 @@ fn not_registered(operation: &'static str, target: Target) -> Error {
 /// accepts the thread-safe draft socket types.
 ///
 /// ```
-/// use zmq::{poll::Poller, PollEvents, SocketType};
+/// use zmq::{PollEvents, Poller, SocketType};
 /// use std::time::Duration;
 ///
 /// #[derive(Debug, Clone, Copy, PartialEq)]

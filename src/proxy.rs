@@ -10,7 +10,7 @@
 //!   [`terminate`](SteerableProxy::terminate) it, and stops it when dropped.
 //!
 //! ```
-//! use zmq::{proxy::SteerableProxy, SocketType};
+//! use zmq::{SocketType, SteerableProxy};
 //! let ctx = zmq::Context::new();
 //! let frontend = ctx.socket(SocketType::Pull)?;
 //! frontend.bind("inproc://proxy-doc-in")?;

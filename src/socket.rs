@@ -48,30 +48,39 @@ pub enum SocketType {
     Stream,
     /// `ZMQ_SERVER` (draft): thread-safe, replies by routing id. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Server,
     /// `ZMQ_CLIENT` (draft): thread-safe dealer. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Client,
     /// `ZMQ_RADIO` (draft): group publishing. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Radio,
     /// `ZMQ_DISH` (draft): group subscribing. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Dish,
     /// `ZMQ_GATHER` (draft): thread-safe pull. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Gather,
     /// `ZMQ_SCATTER` (draft): thread-safe push. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Scatter,
     /// `ZMQ_DGRAM` (draft): UDP datagrams. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Dgram,
     /// `ZMQ_PEER` (draft): peer-to-peer, by routing id. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Peer,
     /// `ZMQ_CHANNEL` (draft): thread-safe pair. libzmq may still change it.
     #[cfg(zmq_draft)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
     Channel,
 }
 
@@ -162,10 +171,21 @@ bitflags::bitflags! {
     }
 }
 
+/// Keeps [`Sendable`] closed: its methods are this crate's internals (raw
+/// flags, libzmq's send calls), and what can be sent is this crate's to add
+/// to. Any `AsRef<[u8]>` type already is sendable by reference.
+mod sealed {
+    pub trait Sealed {}
+}
+
 /// What a send accepts: byte slices and strings (copied into libzmq's message,
 /// the cheapest path for small data), and owned buffers or a [`Message`]
 /// (handed over without copying).
-pub trait Sendable {
+///
+/// Sealed: implemented for `&T` where `T: AsRef<[u8]>`, `[u8; N]`,
+/// [`Message`], `Vec<u8>`, `Box<[u8]>`, `String` and `bytes::Bytes`. For another
+/// buffer type, send `&buffer` (copied) or turn it into a [`Message`].
+pub trait Sendable: sealed::Sealed {
     /// Sends `self` as one part with the given raw flags.
     #[doc(hidden)]
     fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()>;
@@ -178,6 +198,7 @@ pub trait Sendable {
         Self: Sized;
 }
 
+impl<T: AsRef<[u8]> + ?Sized> sealed::Sealed for &T {}
 impl<T: AsRef<[u8]> + ?Sized> Sendable for &T {
     fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
         let data = self.as_ref();
@@ -192,6 +213,7 @@ impl<T: AsRef<[u8]> + ?Sized> Sendable for &T {
     }
 }
 
+impl sealed::Sealed for Message {}
 impl Sendable for Message {
     fn send_raw(mut self, socket: &Socket, flags: c_int) -> Result<()> {
         socket.send_message(&mut self, flags)
@@ -204,6 +226,7 @@ impl Sendable for Message {
 
 macro_rules! sendable_via_message {
     ($($ty:ty),*) => {$(
+        impl sealed::Sealed for $ty {}
         impl Sendable for $ty {
             fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
                 Message::from(self).send_raw(socket, flags)
@@ -217,6 +240,7 @@ macro_rules! sendable_via_message {
 }
 sendable_via_message!(Vec<u8>, Box<[u8]>, String, bytes::Bytes);
 
+impl<const N: usize> sealed::Sealed for [u8; N] {}
 impl<const N: usize> Sendable for [u8; N] {
     fn send_raw(self, socket: &Socket, flags: c_int) -> Result<()> {
         (&self).send_raw(socket, flags)

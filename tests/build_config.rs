@@ -58,7 +58,7 @@ fn curve_found_by_the_build_is_available_at_run_time() {
             zmq::has("curve"),
             "the build found CURVE, the library lacks it"
         );
-        assert!(zmq::CurveKeyPair::generate().is_ok());
+        assert!(zmq::security::CurveKeyPair::generate().is_ok());
     }
     if cfg!(feature = "vendored") && option_env!("LIBZMQ_NO_VENDOR").is_none() {
         let found_curve = cfg!(zmq_has_curve);

@@ -13,7 +13,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 use zmq::monitor::EventKind;
-use zmq::{opt, Context, MonitorEvents, SocketType};
+use zmq::monitor::MonitorEvents;
+use zmq::{opt, Context, SocketType};
 
 const INTERVAL: Duration = Duration::from_millis(100);
 const TIMEOUT: Duration = Duration::from_millis(600);

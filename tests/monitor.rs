@@ -12,7 +12,7 @@ use watchdog::within;
 const LONG: Duration = Duration::from_secs(10);
 
 /// The next event of a monitor, failing the test if none comes in time.
-fn next(monitor: &mut Monitor) -> zmq::Event {
+fn next(monitor: &mut Monitor) -> zmq::monitor::Event {
     monitor
         .next_timeout(LONG)
         .unwrap()
@@ -20,7 +20,7 @@ fn next(monitor: &mut Monitor) -> zmq::Event {
 }
 
 /// Receives events until one matches, failing on the end of the stream.
-fn wait_for(monitor: &mut Monitor, wanted: impl Fn(&EventKind) -> bool) -> zmq::Event {
+fn wait_for(monitor: &mut Monitor, wanted: impl Fn(&EventKind) -> bool) -> zmq::monitor::Event {
     loop {
         let event = next(monitor);
         if wanted(&event.kind) {

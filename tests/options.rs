@@ -1,7 +1,7 @@
 //! Typed options round-trip with the types and defaults libzmq documents.
 
 use std::time::Duration;
-use zmq::{opt, Context, Mechanism, SocketType};
+use zmq::{opt, Context, SecurityMechanism, SocketType};
 
 #[test]
 fn integer_and_flag_options_round_trip() {
@@ -91,9 +91,9 @@ fn byte_and_string_options_are_sized_to_their_value() {
 fn security_options_report_the_mechanism() {
     let ctx = Context::new();
     let s = ctx.socket(SocketType::Rep).unwrap();
-    assert_eq!(s.get(opt::Mechanism).unwrap(), Mechanism::Null);
+    assert_eq!(s.get(opt::Mechanism).unwrap(), SecurityMechanism::Null);
     s.set(opt::PlainServer, true).unwrap();
-    assert_eq!(s.get(opt::Mechanism).unwrap(), Mechanism::Plain);
+    assert_eq!(s.get(opt::Mechanism).unwrap(), SecurityMechanism::Plain);
     let c = ctx.socket(SocketType::Req).unwrap();
     c.set(opt::PlainUsername, "admin").unwrap();
     c.set(opt::PlainPassword, "secret").unwrap();
@@ -104,7 +104,7 @@ fn security_options_report_the_mechanism() {
     let binary = c.get(opt::CurveServerkey).unwrap();
     assert_eq!(zmq::z85::encode(&binary).unwrap(), z85);
     c.set(opt::CurveServerkey, binary).unwrap();
-    assert_eq!(c.get(opt::Mechanism).unwrap(), Mechanism::Curve);
+    assert_eq!(c.get(opt::Mechanism).unwrap(), SecurityMechanism::Curve);
 }
 
 #[test]

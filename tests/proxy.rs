@@ -2,8 +2,10 @@
 //! ending cleanly when the context shuts down.
 
 use std::time::Duration;
-use zmq::proxy::{proxy_with_capture, SideStatistics};
-use zmq::{proxy, Context, ErrorKind, ProxyStatistics, Socket, SocketType, SteerableProxy};
+use zmq::{
+    proxy, proxy_with_capture, Context, ErrorKind, ProxyStatistics, SideStatistics, Socket,
+    SocketType, SteerableProxy,
+};
 
 mod watchdog;
 use watchdog::within;

@@ -112,7 +112,7 @@ fn keys_pass_to_typed_socket_options() {
     );
     assert_eq!(
         sock.get(zmq::opt::Mechanism).unwrap(),
-        zmq::Mechanism::Curve
+        zmq::SecurityMechanism::Curve
     );
 }
 
@@ -127,7 +127,7 @@ fn setup_helpers_set_the_mechanism() {
     assert!(server.get(zmq::opt::CurveServer).unwrap());
     assert_eq!(
         server.get(zmq::opt::Mechanism).unwrap(),
-        zmq::Mechanism::Curve
+        zmq::SecurityMechanism::Curve
     );
 
     let client = ctx.socket(SocketType::Dealer).unwrap();
@@ -145,7 +145,7 @@ fn setup_helpers_set_the_mechanism() {
     plain.set_zap_domain("global").unwrap();
     assert_eq!(
         plain.get(zmq::opt::Mechanism).unwrap(),
-        zmq::Mechanism::Plain
+        zmq::SecurityMechanism::Plain
     );
     assert_eq!(plain.zap_domain().unwrap(), "global");
 

@@ -16,7 +16,7 @@ use crate::{Error, ErrorKind, Result};
 /// [`AsyncMonitor::new`].
 ///
 /// As a `Stream` it yields `Result<Event>` and ends after
-/// [`EventKind::MonitorStopped`](crate::EventKind::MonitorStopped) or a
+/// [`EventKind::MonitorStopped`](crate::monitor::EventKind::MonitorStopped) or a
 /// terminated context, like the blocking [`Monitor`]'s iterator. Receiving
 /// is cancel safe: an event is taken from libzmq only in the poll that
 /// returns it.

@@ -7,10 +7,8 @@ use std::task::{Context, Poll};
 
 use super::readiness::{events, lock, readiness, Attempt, Direction, Readiness};
 use super::AsyncMonitor;
-use crate::{
-    Error, ErrorKind, Message, MonitorEvents, Multipart, RecvFlags, Result, SendFlags, Sendable,
-    Socket,
-};
+use crate::monitor::MonitorEvents;
+use crate::{Error, ErrorKind, Message, Multipart, RecvFlags, Result, SendFlags, Sendable, Socket};
 
 /// A [`Socket`] for tokio: `send`, `recv` and their multipart forms as
 /// futures, readiness from `ZMQ_FD`.
