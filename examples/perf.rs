@@ -15,6 +15,12 @@
 //! `async_remote_lat`, `async_inproc_thr`, `async_inproc_lat` (same
 //! arguments, same output; see `common/async_perf.rs`).
 //!
+//! Built with `--features draft,tokio`, the thread-safe socket types,
+//! blocking against async, one process each: `ts_lat`, `ts_async_lat`
+//! (CLIENT/SERVER round trips), `ts_thr`, `ts_async_thr` (SCATTER/GATHER
+//! throughput), each `<endpoint> <message-size> <count>` (see
+//! `common/thread_safe_perf.rs`).
+//!
 //! Run a pair side by side, e.g.
 //! `cargo run --release --example perf -- local_thr tcp://127.0.0.1:5555 64 1000000`
 //! and `... -- remote_thr tcp://127.0.0.1:5555 64 1000000`;
@@ -62,6 +68,9 @@
 #[cfg(feature = "tokio")]
 #[path = "common/async_perf.rs"]
 mod async_perf;
+#[cfg(all(feature = "tokio", zmq_draft))]
+#[path = "common/thread_safe_perf.rs"]
+mod thread_safe_perf;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -126,6 +135,10 @@ const USAGE: &str =
 /// The async programs (`async_local_thr`...), in a build with `tokio`.
 #[cfg(feature = "tokio")]
 fn run_async(program: &str, args: &[String]) -> Outcome {
+    #[cfg(zmq_draft)]
+    if let Some(outcome) = thread_safe_perf::run(program, args) {
+        return outcome;
+    }
     async_perf::run(program, args).unwrap_or(Err(Failure::Usage(USAGE)))
 }
 

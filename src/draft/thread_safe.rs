@@ -135,6 +135,13 @@ impl ThreadSafeSocket {
         self.inner.as_raw()
     }
 
+    /// The wrapped socket, for the crate's non-blocking calls (the async
+    /// layer's); the `Sync` promise above covers every call made on it.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn as_socket(&self) -> &Socket {
+        &self.inner
+    }
+
     /// The socket's type.
     pub fn socket_type(&self) -> SocketType {
         self.inner.socket_type()

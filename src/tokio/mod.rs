@@ -66,8 +66,13 @@ mod readiness;
 mod socket;
 mod source;
 mod stream;
+#[cfg(zmq_draft)]
+mod thread_safe;
 mod waiters;
 
 pub use monitor::AsyncMonitor;
 pub use socket::{AsyncSocket, RecvFuture, RecvMultipartFuture, SendFuture};
 pub use stream::{MultipartSink, MultipartStream};
+#[cfg(zmq_draft)]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
+pub use thread_safe::{AsyncThreadSafeSocket, ThreadSafeRecvFuture, ThreadSafeSendFuture};

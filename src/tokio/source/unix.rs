@@ -47,12 +47,21 @@ impl FdSource {
     /// runtime or in one without I/O.
     pub(crate) fn new(socket: &Socket) -> Result<FdSource> {
         let raw = socket.get(crate::opt::Fd)?;
+        // SAFETY: ZMQ_FD stays open and the same while the socket is open,
+        // and every owner of an FdSource (AsyncSocket, AsyncMonitor) declares
+        // it before the socket, so it is dropped (deregistered) first; their
+        // into_inner drops it explicitly before handing the socket back.
+        unsafe { FdSource::register(raw) }
+    }
+
+    /// Registers a libzmq-owned fd (`ZMQ_FD`, or a `zmq_poller`'s fd).
+    ///
+    /// # Safety
+    /// `raw` must stay open, and be the same fd, until the returned source
+    /// is dropped.
+    pub(crate) unsafe fn register(raw: RawFd) -> Result<FdSource> {
         register_with_runtime("AsyncFd::new", || {
-            // SAFETY: ZMQ_FD stays open and the same while the socket is
-            // open, and every owner of an FdSource (AsyncSocket, AsyncMonitor)
-            // declares it before the socket, so it is dropped (deregistered)
-            // first; their into_inner drops it explicitly before handing the
-            // socket back.
+            // SAFETY: the caller keeps the fd open while the source lives.
             unsafe { AsyncFd::register_with_interest(ZmqFd(raw), Interest::READABLE) }
                 .map_err(|e| e.into_parts().1)
         })

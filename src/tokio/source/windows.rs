@@ -178,6 +178,18 @@ impl FdSource {
     /// driver works here: this source does not use it.
     pub(crate) fn new(socket: &Socket) -> Result<FdSource> {
         let raw = socket.get(crate::opt::Fd)?;
+        // SAFETY: ZMQ_FD stays open and the same while the socket is open,
+        // and every owner of an FdSource drops it (deleting the
+        // registration) before closing the socket.
+        unsafe { FdSource::register(raw) }
+    }
+
+    /// Registers a libzmq-owned socket (`ZMQ_FD`, or a `zmq_poller`'s fd).
+    ///
+    /// # Safety
+    /// `raw` must stay open, and be the same socket, until the returned
+    /// source is dropped.
+    pub(crate) unsafe fn register(raw: RawSocket) -> Result<FdSource> {
         let reactor = Reactor::get()?;
         let key = reactor.next_key.fetch_add(1, Ordering::Relaxed);
         // Starts marked ready, so the first wait checks ZMQ_EVENTS before it
@@ -190,9 +202,8 @@ impl FdSource {
         });
         reactor.sources().insert(key, Arc::clone(&shared));
         let added = super::register_with_runtime("Poller::add", || {
-            // SAFETY: ZMQ_FD stays open and the same while the socket is
-            // open, and every owner of an FdSource drops it (deleting the
-            // registration) before closing the socket.
+            // SAFETY: the caller keeps the socket open while the source
+            // lives, and dropping the source deletes the registration.
             unsafe { reactor.poller.add(raw, Event::none(key)) }
         });
         if let Err(e) = added {
@@ -208,7 +219,7 @@ impl FdSource {
 
     /// The registered socket, borrowed for the poller's calls.
     fn borrowed(&self) -> BorrowedSocket<'_> {
-        // SAFETY: the socket stays open while this source exists (see `new`).
+        // SAFETY: the socket stays open while this source exists (see `register`).
         unsafe { BorrowedSocket::borrow_raw(self.socket) }
     }
 
