@@ -230,6 +230,40 @@ fn fifty_handshakes_wait_for_a_slow_async_policy_at_once() {
 }
 
 #[test]
+fn a_quick_verdict_overtakes_a_slow_one() {
+    let runtime = runtime();
+    let ctx = context();
+    let auth = Authenticator::start(&ctx).unwrap();
+    // "slow" waits until the test lets it go; "quick" answers at once.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let policy_gate = Arc::clone(&gate);
+    auth.set_async_policy(runtime.handle(), move |request: OwnedZapRequest| {
+        let gate = Arc::clone(&policy_gate);
+        async move {
+            let Credentials::Plain { username, .. } = request.credentials() else {
+                return Verdict::deny("PLAIN only");
+            };
+            if username == "slow" {
+                gate.notified().await;
+            }
+            Verdict::allow(username)
+        }
+    });
+    let (server, endpoint) = plain_server(&ctx);
+    let mut slow = plain_client(&ctx, &endpoint, "slow", "pw");
+    let mut quick = plain_client(&ctx, &endpoint, "quick", "pw");
+
+    // The second handshake is answered while the first still waits.
+    assert_eq!(quick.outcome(), Outcome::Connected);
+    quick.socket.send("quick").unwrap();
+    assert_eq!(server.recv().unwrap().user_id(), Some("quick"));
+    gate.notify_one();
+    assert_eq!(slow.outcome(), Outcome::Connected);
+    slow.socket.send("slow").unwrap();
+    assert_eq!(server.recv().unwrap().user_id(), Some("slow"));
+}
+
+#[test]
 fn a_panicking_async_policy_refuses_with_500_and_the_authenticator_goes_on() {
     require_curve();
     let runtime = runtime();

@@ -453,3 +453,84 @@ pub(super) fn split_envelope(frames: &[Message]) -> (&[Message], &[Message]) {
         None => frames.split_at(frames.len().min(1)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain_request() -> Vec<Message> {
+        [
+            &b"peer"[..],
+            b"",
+            b"1.0",
+            b"1",
+            b"",
+            b"127.0.0.1",
+            b"",
+            b"PLAIN",
+            b"admin",
+            b"secret",
+        ]
+        .iter()
+        .map(|f| Message::from_slice(f))
+        .collect()
+    }
+
+    fn status_and_text(reply: ZapReply<'_>) -> (String, String) {
+        let frames = reply.into_frames();
+        let n = frames.len();
+        (
+            String::from_utf8(frames[n - 4].clone()).unwrap(),
+            String::from_utf8(frames[n - 3].clone()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_deny_status_outside_300_400_500_is_sent_as_400() {
+        let rules = Mutex::new(Rules::default());
+        let request = plain_request();
+        for (status, sent) in [
+            (300, "300"),
+            (400, "400"),
+            (500, "500"),
+            (401, "400"),
+            (200, "400"),
+        ] {
+            let verdict = Verdict::Deny {
+                status,
+                text: "no".into(),
+            };
+            let reply = reply_to_verdict(&request, verdict, &rules);
+            assert_eq!(status_and_text(reply), (sent.to_owned(), "no".to_owned()));
+        }
+    }
+
+    #[test]
+    fn metadata_that_cannot_be_encoded_refuses_with_500() {
+        let rules = Mutex::new(Rules::default());
+        let request = plain_request();
+        let verdict = Verdict::allow("admin").with_metadata("User-Id", "forged");
+        let reply = reply_to_verdict(&request, verdict, &rules);
+        assert_eq!(status_and_text(reply).0, "500");
+    }
+
+    #[test]
+    fn an_owned_request_keeps_the_fields_and_hides_the_password() {
+        let request = plain_request();
+        let (_, body) = split_envelope(&request);
+        let owned = OwnedZapRequest::from(&parse_request(body).unwrap());
+        assert_eq!((owned.address(), owned.mechanism()), ("127.0.0.1", "PLAIN"));
+        match owned.credentials() {
+            Credentials::Plain { username, password } => {
+                assert_eq!(username, "admin");
+                assert!(password.matches("secret"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let printed = format!("{owned:?}");
+        assert!(
+            printed.contains("admin") && !printed.contains("secret"),
+            "{printed}"
+        );
+    }
+}
