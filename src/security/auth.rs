@@ -218,7 +218,9 @@ impl Authenticator {
     /// of the authenticator's locks held (it may change the authenticator's
     /// settings). A policy that panics refuses the request with status 500
     /// ("policy failed"), which the decision log shows; the authenticator
-    /// goes on. Replaces an earlier policy.
+    /// goes on. Replaces an earlier policy. A policy that waits (a database,
+    /// a key service) holds back every handshake behind it: make it an
+    /// async fn with `set_async_policy` (feature `tokio`) instead.
     ///
     /// ```
     /// use std::collections::HashSet;

@@ -36,6 +36,9 @@ impl Authenticator {
     ///   30 s by default); wrap a slow lookup in `tokio::time::timeout` to
     ///   answer sooner.
     ///
+    /// - The tasks run only while `runtime` runs: on a current-thread
+    ///   runtime, while its `block_on` is being polled.
+    ///
     /// Replaces an earlier policy, sync or async.
     ///
     /// ```
