@@ -488,3 +488,42 @@ fn a_runtime_shut_down_under_the_policy_refuses_its_handshakes() {
     let mut client = plain_client(&ctx, &endpoint, "user", "pw");
     assert_eq!(client.outcome(), Outcome::Refused(500));
 }
+
+#[test]
+fn a_context_shut_down_with_requests_in_flight_ends_without_hanging() {
+    let runtime = runtime();
+    let (asked, questions) = mpsc::channel::<()>();
+    let (ended, end) = mpsc::channel::<()>();
+    // Everything zmq in a thread of its own, so a hang fails the test
+    // instead of stalling it.
+    let worker = std::thread::spawn({
+        let handle = runtime.handle().clone();
+        move || {
+            let ctx = context();
+            let auth = Authenticator::start(&ctx).unwrap();
+            let asked = Mutex::new(asked);
+            auth.set_async_policy(&handle, move |_request: OwnedZapRequest| {
+                let _ = asked.lock().unwrap().send(());
+                async {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Verdict::allow("late")
+                }
+            });
+            let (server, endpoint) = plain_server(&ctx);
+            let clients: Vec<Client> = (0..3)
+                .map(|i| plain_client(&ctx, &endpoint, &format!("user-{i}"), "pw"))
+                .collect();
+            for _ in 0..clients.len() {
+                questions.recv_timeout(OUTCOME_WAIT).unwrap();
+            }
+            ctx.shutdown().unwrap();
+            drop((auth, server, clients, ctx));
+            let _ = ended.send(());
+        }
+    });
+    end.recv_timeout(OUTCOME_WAIT)
+        .expect("dropping everything after Context::shutdown hung");
+    worker.join().unwrap();
+    // The policy tasks still sleeping end with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}
