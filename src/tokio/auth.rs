@@ -73,6 +73,7 @@ impl Authenticator {
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn set_async_policy<P, F>(&self, runtime: &Handle, policy: P)
     where
         P: Fn(OwnedZapRequest) -> F + Send + Sync + 'static,
