@@ -48,7 +48,7 @@ impl<'a> ZapRequest<'a> {
 /// password, as [`Password`]'s does.
 ///
 /// ```
-/// use zmq::security::{Credentials, OwnedZapRequest, ZapRequest};
+/// use zmq::security::{OwnedZapRequest, ZapRequest};
 ///
 /// fn keep(request: &ZapRequest<'_>) -> OwnedZapRequest {
 ///     OwnedZapRequest::from(request)
