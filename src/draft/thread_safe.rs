@@ -31,10 +31,10 @@ pub(crate) const THREAD_SAFE_TYPES: &[SocketType] = &[
 ///
 /// Made by [`Context::thread_safe_socket`], which refuses the other types.
 /// These types carry single-part messages only, so there is no multipart
-/// API here; and they have no `ZMQ_FD`, so they cannot be driven by an
-/// external event loop's readiness (tokio's `AsyncFd`): wait on them with a
-/// [`Poller`](crate::Poller) (libzmq's `zmq_poller`), on a thread of its
-/// own or in `tokio::task::spawn_blocking`.
+/// API here. They have no `ZMQ_FD`: wait on several of them with a
+/// [`Poller`](crate::Poller) (libzmq's `zmq_poller`), or, with the `tokio`
+/// feature, use `zmq::tokio::AsyncThreadSafeSocket`, whose futures wait on a
+/// `zmq_poller`'s fd.
 ///
 /// The classic [`Socket`] stays `Send` and not `Sync`:
 ///

@@ -1,6 +1,10 @@
 //! The async layer for tokio (feature `tokio`): [`AsyncSocket`] with
 //! `send`/`recv` futures, a [`MultipartStream`] and [`MultipartSink`], and
 //! [`AsyncMonitor`] for monitor events.
+//! With the `draft` feature too, `AsyncThreadSafeSocket` does the same for
+//! the thread-safe socket types (CLIENT/SERVER, RADIO/DISH,
+//! SCATTER/GATHER, PEER, CHANNEL), which have no `ZMQ_FD`: it waits on a
+//! `zmq_poller`'s fd.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
