@@ -136,12 +136,9 @@ fn symbols_of(lines: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn two_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
-    // Built before the network exists, so its build time is not the
-    // network's lifetime.
-    let tickz = example("tickz");
-
+/// The network above: the namespaces (deleted on drop) and the names of
+/// the publisher's and the two DISHes' namespaces.
+fn network() -> (Namespaces, String, String, String) {
     let mut namespaces = Namespaces::new();
     let hub = namespaces.add("hub");
     let publisher_ns = namespaces.add("pub");
@@ -155,9 +152,11 @@ fn two_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
             (&dish2_ns, "10.99.0.3/24"),
         ],
     );
+    (namespaces, publisher_ns, dish1_ns, dish2_ns)
+}
 
-    // The children are declared after the namespaces, so they are killed
-    // (dropped) before the namespaces are deleted.
+/// `tickz server --radio GROUP` in `publisher_ns`, once it publishes.
+fn radio_server(publisher_ns: &str, tickz: &Path) -> Proc {
     let server_args = [
         "server",
         "--bind",
@@ -169,9 +168,23 @@ fn two_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
     ];
     let mut server = Proc::spawn(
         "tickz radio server",
-        tickz_in(&publisher_ns, &tickz, &server_args),
+        tickz_in(publisher_ns, tickz, &server_args),
     );
     server.expect_err(LONG, |l| l.contains("publishing on"));
+    server
+}
+
+#[test]
+fn two_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
+    // Built before the network exists, so its build time is not the
+    // network's lifetime.
+    let tickz = example("tickz");
+
+    let (_namespaces, publisher_ns, dish1_ns, dish2_ns) = network();
+
+    // The children are declared after the namespaces, so they are killed
+    // (dropped) before the namespaces are deleted.
+    let mut server = radio_server(&publisher_ns, &tickz);
 
     let client = |ns: &str, symbols: &[&str]| {
         let mut args = vec!["client", "--plain", "--count", "20", "--dish", GROUP];
@@ -197,4 +210,96 @@ fn two_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
         let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
         assert_eq!(symbols_of(&dish.seen_out), want, "{}", dish.name);
     }
+}
+
+/// What the async DISH helper below needs: `ENDPOINT GROUP...`.
+#[cfg(feature = "tokio")]
+const ASYNC_DISH_ENV: &str = "ZMQ_TEST_ASYNC_DISH";
+
+/// How many ticks each async DISH waits for.
+#[cfg(feature = "tokio")]
+const ASYNC_TICKS: usize = 20;
+
+/// The async DISH (`zmq::tokio::AsyncThreadSafeSocket`) in the multicast
+/// network: the test binary runs itself inside each DISH's namespace (the
+/// helper below), and each gets only the groups it joined.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_dishes_in_other_namespaces_each_get_only_their_groups_by_multicast() {
+    let tickz = example("tickz");
+    let this_test = std::env::current_exe().expect("the test binary's path");
+
+    let (_namespaces, publisher_ns, dish1_ns, dish2_ns) = network();
+    let mut server = radio_server(&publisher_ns, &tickz);
+
+    let dish = |ns: &str, groups: &str| {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns])
+            .arg(&this_test)
+            .args(["--exact", "async_dish_helper", "--ignored", "--nocapture"])
+            .env(ASYNC_DISH_ENV, format!("{GROUP} {groups}"));
+        Proc::spawn(&format!("async dish in {ns}"), cmd)
+    };
+    let mut dish1 = dish(&dish1_ns, "AAPL");
+    let mut dish2 = dish(&dish2_ns, "GOOG MSFT");
+    for (dish, want) in [
+        (&mut dish1, &["AAPL"][..]),
+        (&mut dish2, &["GOOG", "MSFT"][..]),
+    ] {
+        let status = dish.wait(LONG);
+        let groups: Vec<String> = dish
+            .seen_out
+            .iter()
+            .filter_map(|line| line.strip_prefix("async-dish group "))
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            status.success() && groups.len() == ASYNC_TICKS,
+            "{status}: {}; the server: {}",
+            dish.report(),
+            server.report()
+        );
+        let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            groups.into_iter().collect::<BTreeSet<_>>(),
+            want,
+            "{}",
+            dish.name
+        );
+    }
+}
+
+/// Run by the test above inside a DISH's namespace (it sets
+/// `ZMQ_TEST_ASYNC_DISH`): an async DISH binds the multicast group, joins
+/// the groups, and prints the group of each of the ticks it receives.
+#[cfg(feature = "tokio")]
+#[test]
+#[ignore = "a helper, run inside a network namespace by the test above"]
+fn async_dish_helper() {
+    let spec = std::env::var(ASYNC_DISH_ENV).expect("ZMQ_TEST_ASYNC_DISH: run by the test above");
+    let mut words = spec.split(' ');
+    let endpoint = words.next().expect("an endpoint");
+    let groups: Vec<&str> = words.collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let ctx = zmq::Context::new();
+        let dish = ctx
+            .async_thread_safe_socket(zmq::SocketType::Dish)
+            .expect("an async DISH");
+        dish.bind(endpoint)
+            .expect("the DISH binds the multicast group");
+        for group in &groups {
+            dish.join(group).expect("the DISH joins");
+        }
+        for _ in 0..ASYNC_TICKS {
+            let tick = tokio::time::timeout(LONG, dish.recv())
+                .await
+                .expect("a tick within the watchdog")
+                .expect("a received tick");
+            println!("async-dish group {}", tick.group().unwrap_or("(none)"));
+        }
+    });
 }
