@@ -26,6 +26,15 @@ a 2-CPU machine, plus the release builds.
 
 Usage: benches/perf/async.py [--reps N] [--sizes 1,64,1024,65536,1048576] [--scale F]
                              [--no-callgrind] [--out DIR]
+       benches/perf/async.py --thread-safe [--reps N]
+
+--thread-safe measures the thread-safe (draft) socket types instead, async
+(zmq::tokio::AsyncThreadSafeSocket) against blocking (ThreadSafeSocket),
+64 B over tcp and inproc: CLIENT/SERVER round trips (ts_lat, ts_async_lat)
+and SCATTER/GATHER throughput (ts_thr, ts_async_thr), the two programs of a
+case alternating, the order rotating; plus callgrind instructions per
+message. It prints a Markdown section (the one in docs/perf/async.md) and
+writes nothing. Build: `--features draft,tokio` into target/draft.
 """
 
 from __future__ import annotations
@@ -443,6 +452,74 @@ and even they move by about ±15 % from one run to the next.
     log(f"wrote {out / 'async.md'}")
 
 
+# The thread-safe cases: (test, transport) -> messages or round trips per run.
+TS_COUNT = {("lat", "tcp"): 20_000, ("lat", "inproc"): 50_000,
+            ("thr", "tcp"): 2_000_000, ("thr", "inproc"): 2_000_000}
+TS_CG_CASES = {"thr": (100_000, 300_000), "lat": (2_000, 6_000)}
+
+
+def thread_safe(reps: int, callgrind: bool) -> None:
+    """The --thread-safe mode: see the module docs."""
+    log("building examples/perf --features draft,tokio (release, target/draft)...")
+    perf, _ = cargo_exe(["cargo", "build", "--release", "--features", "draft,tokio",
+                         "--target-dir", str(ROOT / "target" / "draft"), "--example", "perf"],
+                        ROOT, "perf")
+    endpoint = {"tcp": "tcp://127.0.0.1:*", "inproc": "inproc://ts-perf"}
+    started = time.monotonic()
+    rows = []
+    for (test, transport), count in TS_COUNT.items():
+        pattern = THR_RE if test == "thr" else LAT_RE
+        runs: dict[str, list[float]] = {"async": [], "blocking": []}
+        for rep in range(reps):
+            order = ["async", "blocking"] if rep % 2 == 0 else ["blocking", "async"]
+            for lang in order:
+                program = f"ts_async_{test}" if lang == "async" else f"ts_{test}"
+                out = run([str(perf), program, endpoint[transport], "64", str(count)],
+                          stdout=subprocess.PIPE, timeout=TIMEOUT).stdout
+                runs[lang].append(parse(pattern, out, f"{program} {transport}"))
+        # As speed: above 1 the async socket is faster.
+        ratios = [(a / b if test == "thr" else b / a)
+                  for a, b in zip(runs["async"], runs["blocking"])]
+        rows.append({"test": test, "transport": transport, "count": count,
+                     "async": summary(runs["async"]), "blocking": summary(runs["blocking"]),
+                     "ratio": summary(ratios)})
+        log(f"{test} {transport}: {rows[-1]}")
+    minutes = (time.monotonic() - started) / 60
+    print(f"\n{reps} repetitions per case, {compare.machine()}, "
+          f"{os.getloadavg()[0]:.1f} at the end; {minutes:.1f} minutes.\n")
+    print("| 64 B | blocking | async | async ÷ blocking, as speed (median, range) |")
+    print("|---|---:|---:|---:|")
+    names = {"lat": "CLIENT/SERVER round trip, µs one way",
+             "thr": "SCATTER/GATHER throughput, msg/s"}
+    for row in rows:
+        value = (lambda v: f"{v:,.0f}") if row["test"] == "thr" else (lambda v: f"{v:.1f}")
+        r = row["ratio"]
+        print(f"| {row['transport']} {names[row['test']]} | {value(row['blocking']['median'])} "
+              f"| {value(row['async']['median'])} "
+              f"| {r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f}) |")
+    if not callgrind:
+        return
+    print("\n| inproc, 64 B | blocking | async | async ÷ blocking |")
+    print("|---|---:|---:|---:|")
+    for test, (n1, n2) in TS_CG_CASES.items():
+        per = {}
+        for lang, program in (("blocking", f"ts_{test}"), ("async", f"ts_async_{test}")):
+            totals = []
+            for n in (n1, n2):
+                command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           str(perf), program, "inproc://ts-cg", "64", str(n)]
+                proc = subprocess.run(command, text=True, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, timeout=TIMEOUT * 4)
+                match = re.search(r"Collected : (\d+)", proc.stderr)
+                if proc.returncode != 0 or not match:
+                    raise RuntimeError(f"callgrind {command} failed:\n{proc.stderr[-2000:]}")
+                totals.append(int(match.group(1)))
+            per[lang] = (totals[1] - totals[0]) / (n2 - n1)
+        unit = "per message (thr)" if test == "thr" else "per round trip (lat)"
+        print(f"| {unit} | {per['blocking']:,.0f} | {per['async']:,.0f} "
+              f"| {per['async'] / per['blocking']:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=7)
@@ -451,7 +528,12 @@ def main() -> None:
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "perf")
     parser.add_argument("--from-json", type=Path, help="rewrite the report from an async.json")
+    parser.add_argument("--thread-safe", action="store_true",
+                        help="the thread-safe (draft) types instead; prints, writes nothing")
     args = parser.parse_args()
+    if args.thread_safe:
+        thread_safe(args.reps, not args.no_callgrind)
+        return
     if args.from_json:
         report = json.loads(args.from_json.read_text())
     else:
