@@ -9,28 +9,9 @@
 //!   read [`statistics`](SteerableProxy::statistics) and
 //!   [`terminate`](SteerableProxy::terminate) it, and stops it when dropped.
 //!
-//! ```
-//! use zmq::{SocketType, SteerableProxy};
-//! let ctx = zmq::Context::new();
-//! let frontend = ctx.socket(SocketType::Pull)?;
-//! frontend.bind("inproc://proxy-doc-in")?;
-//! let backend = ctx.socket(SocketType::Push)?;
-//! backend.bind("inproc://proxy-doc-out")?;
-//! let proxy = SteerableProxy::spawn(frontend, backend)?;
-//!
-//! let producer = ctx.socket(SocketType::Push)?;
-//! producer.connect("inproc://proxy-doc-in")?;
-//! let consumer = ctx.socket(SocketType::Pull)?;
-//! consumer.connect("inproc://proxy-doc-out")?;
-//! producer.send("hello")?;
-//! assert_eq!(consumer.recv()?, "hello");
-//!
-//! let stats = proxy.statistics()?;
-//! assert_eq!(stats.frontend.messages_received, 1);
-//! assert_eq!(stats.backend.bytes_sent, 5);
-//! proxy.terminate()?;
-//! # Ok::<(), zmq::Error>(())
-//! ```
+//! The module is private: its items are public at the crate root (one path
+//! each, `zmq::proxy` being the function), so the example is on
+//! [`SteerableProxy`].
 
 use crate::error::{check, Error, ErrorKind, Result};
 use crate::poll::{poll, PollEvents, PollItem};
@@ -207,6 +188,29 @@ const LIVENESS_CHECK: Duration = Duration::from_millis(100);
 /// again or the context shuts down.
 ///
 /// The handle is `Send` but not `Sync` (it owns a socket).
+///
+/// ```
+/// use zmq::{SocketType, SteerableProxy};
+/// let ctx = zmq::Context::new();
+/// let frontend = ctx.socket(SocketType::Pull)?;
+/// frontend.bind("inproc://proxy-doc-in")?;
+/// let backend = ctx.socket(SocketType::Push)?;
+/// backend.bind("inproc://proxy-doc-out")?;
+/// let proxy = SteerableProxy::spawn(frontend, backend)?;
+///
+/// let producer = ctx.socket(SocketType::Push)?;
+/// producer.connect("inproc://proxy-doc-in")?;
+/// let consumer = ctx.socket(SocketType::Pull)?;
+/// consumer.connect("inproc://proxy-doc-out")?;
+/// producer.send("hello")?;
+/// assert_eq!(consumer.recv()?, "hello");
+///
+/// let stats = proxy.statistics()?;
+/// assert_eq!(stats.frontend.messages_received, 1);
+/// assert_eq!(stats.backend.bytes_sent, 5);
+/// proxy.terminate()?;
+/// # Ok::<(), zmq::Error>(())
+/// ```
 pub struct SteerableProxy {
     control: Socket,
     thread: Option<JoinHandle<Result<()>>>,
