@@ -1154,3 +1154,78 @@ fn ctrl_c_dismisses_the_workers_closes_every_websocket_and_exits_within_2_s() {
         page.close().await.unwrap();
     });
 }
+
+/// `--dish` (draft): the desk takes its ticks from `tickz server --radio`
+/// over UDP on loopback, through an async DISH instead of the SUB, and the
+/// page shows them.
+#[cfg(zmq_draft)]
+#[test]
+fn with_dish_the_desk_takes_ticks_from_a_radio_over_udp() {
+    browser_test(|| async {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|probe| probe.local_addr())
+            .expect("a free UDP port")
+            .port();
+        let dish = format!("udp://127.0.0.1:{port}");
+        let desk = start_desk_with(
+            example("dealz"),
+            "disher",
+            &["--dish", &dish],
+            &["--radio".to_owned(), dish.clone()],
+            &[],
+        );
+        let described = desk.host.seen_err.join("\n");
+        assert!(described.contains("(DISH)"), "{described}");
+        let mut driver = Driver::start();
+        let page = driver
+            .page_on(&format!("{}?follow=MSFT,AAPL", desk.url))
+            .await;
+        wait_for(
+            &page,
+            LONG,
+            "ticks of both followed symbols over RADIO/DISH",
+            "return ['MSFT','AAPL'].every(s => (dealz.ticks[s] || 0) >= 3)",
+        )
+        .await;
+        let symbols = js(&page, "return Object.keys(dealz.ticks).sort()").await;
+        assert_eq!(
+            symbols,
+            json!(["AAPL", "MSFT"]),
+            "only followed groups tick"
+        );
+        screenshot(&page, "dish").await;
+    });
+}
+
+/// Without the DRAFT API, `--dish` is refused with what to build instead.
+#[cfg(not(zmq_draft))]
+#[test]
+fn without_draft_dish_says_it_needs_a_draft_build() {
+    let dealz = example("dealz");
+    watchdog::within(LONG, move || without_draft_dish_check(dealz));
+}
+
+#[cfg(not(zmq_draft))]
+fn without_draft_dish_check(dealz: PathBuf) {
+    let out = Command::new(dealz)
+        .args([
+            "--dish",
+            "udp://127.0.0.1:9013",
+            "--http",
+            "127.0.0.1:0",
+            "--valuz-orders",
+            "tcp://127.0.0.1:*",
+            "--valuz-values",
+            "tcp://127.0.0.1:*",
+            "--valuz-control",
+            "tcp://127.0.0.1:*",
+        ])
+        .output()
+        .expect("dealz runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DRAFT API") && stderr.contains("--features tokio,draft"),
+        "{stderr}"
+    );
+}

@@ -58,6 +58,13 @@ struct Cli {
     /// The tickz server's PUB.
     #[arg(long, value_name = "EP", default_value = "tcp://localhost:9003")]
     tickz: String,
+    /// Take the ticks from a `tickz server --radio` over UDP instead of the
+    /// PUB of --tickz: an async DISH binds this endpoint (a multicast group
+    /// such as `udp://239.0.0.1:9013`, or a unicast address of this host)
+    /// and joins one group per followed symbol. Needs dealz built with the
+    /// DRAFT API (`--features tokio,draft`).
+    #[arg(long, value_name = "udp://GROUP:PORT")]
+    dish: Option<String>,
     /// Where the valuz source's PUSH binds (workers pull orders from it).
     #[arg(long, value_name = "EP", default_value = "tcp://*:9004")]
     valuz_orders: String,
@@ -200,7 +207,8 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         None
     };
 
-    let desk = Arc::new(state::Desk::new(&cli.handle, &cli.tickz, &cli.chatz));
+    let ticks_from = cli.dish.as_deref().unwrap_or(&cli.tickz);
+    let desk = Arc::new(state::Desk::new(&cli.handle, ticks_from, &cli.chatz));
     let (shutdown_tx, shutdown) = watch::channel(false);
 
     let valuz = valuation::Valuation::bind(
@@ -213,7 +221,10 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         valuation::WorkerCommand::new(cli.worker_cmd.as_deref())?,
     )?;
     let (follow_tx, follow_rx) = mpsc::channel(64);
-    ticker::spawn(&ctx, &cli.tickz, curve.tickz, desk.clone(), follow_rx)?;
+    match &cli.dish {
+        Some(endpoint) => ticker::spawn_dish(&ctx, endpoint, desk.clone(), follow_rx)?,
+        None => ticker::spawn(&ctx, &cli.tickz, curve.tickz, desk.clone(), follow_rx)?,
+    }
     let (post_tx, post_rx) = mpsc::channel(64);
     chat::spawn(
         &ctx,
@@ -246,7 +257,10 @@ async fn run(cli: Cli, curve: ServerKeys) -> Result<(), Failure> {
         cli.handle,
         cli.chatz,
         cli.chatz_feed,
-        cli.tickz,
+        match &cli.dish {
+            Some(endpoint) => format!("{endpoint} (DISH)"),
+            None => cli.tickz.clone(),
+        },
         valuz.orders_endpoint,
         valuz.values_endpoint,
         valuz.control_endpoint,

@@ -1,5 +1,7 @@
 //! The Ticker panel's source: a tickz subscriber that follows and forgets
-//! symbols as browsers ask (subscribe / unsubscribe of the exact symbol).
+//! symbols as browsers ask (subscribe / unsubscribe of the exact symbol),
+//! or with `--dish` (draft) an async DISH that joins and leaves the
+//! symbols' groups of a `tickz server --radio`.
 
 use super::chat::Curve;
 use super::diagnostics;
@@ -91,6 +93,95 @@ async fn read_ticks(sub: AsyncSocket, desk: Arc<Desk>, mut follows: mpsc::Receiv
                 },
                 Err(e) => {
                     // A terminated context is the host stopping: nothing to say.
+                    if !e.is_terminated() {
+                        eprintln!("dealz ticker: {e}");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `--dish`: binds an async DISH (`zmq::tokio::AsyncThreadSafeSocket`) to
+/// `endpoint` and starts the task that reads the RADIO's ticks (the symbol
+/// is the group) and joins or leaves groups as browsers follow.
+#[cfg(zmq_draft)]
+pub fn spawn_dish(
+    ctx: &zmq::Context,
+    endpoint: &str,
+    desk: Arc<Desk>,
+    follows: mpsc::Receiver<Follow>,
+) -> Result<(), super::Failure> {
+    if !endpoint.starts_with("udp://") {
+        return Err(format!("--dish {endpoint}: takes a udp:// endpoint").into());
+    }
+    let dish = ctx.async_thread_safe_socket(SocketType::Dish)?;
+    dish.set(zmq::opt::Linger, Duration::ZERO)?;
+    dish.bind(endpoint)
+        .map_err(|e| format!("--dish {endpoint}: {e}"))?;
+    // UDP has no connection to watch: the feed is up once the DISH listens.
+    desk.ticker_link(true);
+    tokio::spawn(read_datagrams(dish, desk, follows));
+    Ok(())
+}
+
+/// Without the DRAFT API there is no DISH: `--dish` says how to get one.
+#[cfg(not(zmq_draft))]
+pub fn spawn_dish(
+    _ctx: &zmq::Context,
+    endpoint: &str,
+    _desk: Arc<Desk>,
+    _follows: mpsc::Receiver<Follow>,
+) -> Result<(), super::Failure> {
+    Err(format!(
+        "--dish {endpoint}: RADIO/DISH are in libzmq's DRAFT API; build dealz with it: \
+         cargo run --features tokio,draft --example dealz -- --dish {endpoint}"
+    )
+    .into())
+}
+
+#[cfg(zmq_draft)]
+async fn read_datagrams(
+    dish: zmq::tokio::AsyncThreadSafeSocket,
+    desk: Arc<Desk>,
+    mut follows: mpsc::Receiver<Follow>,
+) {
+    let mut followed = BTreeSet::new();
+    loop {
+        tokio::select! {
+            follow = follows.recv() => {
+                let outcome = match follow {
+                    None => return, // the host is stopping
+                    Some(Follow::Add(symbol)) => {
+                        let joined = if followed.contains(&symbol) {
+                            Ok(())
+                        } else {
+                            dish.join(&symbol)
+                        };
+                        followed.insert(symbol);
+                        joined
+                    }
+                    Some(Follow::Remove(symbol)) => match followed.remove(&symbol) {
+                        true => dish.leave(&symbol),
+                        false => Ok(()),
+                    },
+                };
+                if let Err(e) = outcome {
+                    eprintln!("dealz ticker: {e}");
+                }
+            }
+            datagram = dish.recv() => match datagram {
+                Ok(datagram) => {
+                    let group = datagram.group_bytes().unwrap_or_default();
+                    match proto::decode_datagram(group, &datagram) {
+                        Ok(tick) if followed.contains(&tick.symbol) => {
+                            desk.tick(&tick.symbol, tick.time, tick.price)
+                        }
+                        _ => {}
+                    }
+                }
+                Err(e) => {
                     if !e.is_terminated() {
                         eprintln!("dealz ticker: {e}");
                     }
