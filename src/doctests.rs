@@ -1,5 +1,5 @@
 //! Doctests that live outside the API docs: the code blocks of the README and
-//! of docs/MIGRATING.md, and the thread-safety pins. Compiled only when
+//! of docs/MIGRATING.md, the thread-safety pins and the seals. Compiled only when
 //! rustdoc collects doctests (`cargo test --doc`), so they cost nothing in a
 //! build and reuse the library (and libzmq) already built.
 
@@ -69,3 +69,46 @@ pub struct Migrating;
 /// sync::<zmq::Poller<'static, u32>>();
 /// ```
 pub struct ThreadSafety;
+
+/// What is closed to other crates, so that it can grow without breaking
+/// them, each pinned by the compiler: every block below is a complete,
+/// well-formed use that fails only for the seal or the `#[non_exhaustive]`.
+///
+/// [`Sendable`](crate::Sendable) is sealed: what can be sent is this crate's
+/// to extend (an `AsRef<[u8]>` type is sendable by reference already).
+///
+/// ```compile_fail,E0277
+/// struct Mine;
+/// impl zmq::Sendable for Mine {
+///     fn send_raw(self, _: &zmq::Socket, _: std::ffi::c_int) -> zmq::Result<()> {
+///         Ok(())
+///     }
+///     fn into_message(self) -> zmq::Message {
+///         zmq::Message::new()
+///     }
+/// }
+/// ```
+///
+/// The option traits are sealed: every key is this crate's
+/// ([`Socket::set_raw`](crate::Socket::set_raw) reaches any other option).
+///
+/// ```compile_fail,E0277
+/// #[derive(Clone, Copy)]
+/// struct MyOption;
+/// impl zmq::opt::SocketOption for MyOption {
+///     const ID: std::ffi::c_int = 9999;
+///     const NAME: &'static str = "ZMQ_MINE";
+/// }
+/// ```
+///
+/// A monitor [`Event`](crate::monitor::Event) may gain fields: other crates
+/// read it, but cannot build one field by field.
+///
+/// ```compile_fail,E0639
+/// let _ = zmq::monitor::Event {
+///     kind: zmq::monitor::EventKind::MonitorStopped,
+///     endpoint: String::new(),
+///     remote_endpoint: None,
+/// };
+/// ```
+pub struct Sealed;
