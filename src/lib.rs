@@ -28,8 +28,10 @@
 //! - [`Message`]: one frame, zero-copy from owned buffers and into `Bytes`.
 //! - [`Error`]: a small `Copy` value with a [`ErrorKind`], the operation and
 //!   the endpoint or option concerned.
-//! - [`poll()`] and [`Poller`]: waiting on sockets and file descriptors;
-//!   [`Timers`]: repeating timers for the same loop (`zmq_timers`).
+//! - [`poll()`] (one `zmq_poll` over a slice of [`PollItem`]s) and [`Poller`]
+//!   (a reusable set with a token of yours per entry; on `zmq_poller` with
+//!   `draft`): waiting on sockets and file descriptors; [`Timers`]: repeating
+//!   timers for the same loop (`zmq_timers`).
 //! - [`proxy()`] and [`SteerableProxy`]: forwarding devices with statistics.
 //! - [`monitor`]: typed connection events ([`Socket::monitor`]).
 //! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP

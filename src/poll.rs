@@ -9,6 +9,9 @@
 //!
 //! For an external event loop, [`Socket::fd`] and [`Socket::events`] expose
 //! libzmq's edge-triggered notification descriptor.
+//!
+//! The module is private: its items are public at the crate root (one path
+//! each, `zmq::poll` being the function).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::Socket;
