@@ -121,12 +121,18 @@ pub fn build(want_draft: bool) -> Found {
     // may be replaced at load time and will not inline one into its callers
     // in the same file. Nothing interposes a statically linked libzmq, and
     // telling the compiler so takes 6 % off libzmq's instructions per message
-    // (docs/perf/TUNING.md). GCC and Clang only; it goes before the user's
-    // flags, so `-fsemantic-interposition` there undoes it.
-    let optimisation = if target_env == "msvc" {
-        ""
-    } else {
+    // (docs/perf/TUNING.md). Interposition is an ELF matter: not on Windows
+    // (MSVC does not know the flag) nor Apple targets (Clang warns that it is
+    // unused there). It goes before the user's flags, so
+    // `-fsemantic-interposition` there undoes it.
+    let elf = !matches!(
+        target_os.as_str(),
+        "windows" | "macos" | "ios" | "tvos" | "watchos"
+    );
+    let optimisation = if elf {
         "-fno-semantic-interposition "
+    } else {
+        ""
     };
     // `cc` (used by zeromq-src) appends CFLAGS/CXXFLAGS to every compile; the
     // user's own flags, if any, are kept in front of our defines.
