@@ -35,7 +35,7 @@
 //! - [`proxy()`] and [`SteerableProxy`]: forwarding devices with statistics.
 //! - [`monitor`]: typed connection events ([`Socket::monitor`]).
 //! - [`security`]: CURVE keys, PLAIN/CURVE setup, certificates and the ZAP
-//!   [`Authenticator`](security::Authenticator); [`z85`] encoding.
+//!   [`security::Authenticator`]; [`z85`] encoding.
 //! - `tokio` (feature `tokio`): async sockets, streams, sinks and monitors.
 //!
 //! # Shutdown
@@ -69,10 +69,16 @@ mod endpoint_hint;
 mod error;
 mod message;
 pub mod monitor;
-mod option;
+// `option`, `poll` and `proxy` are public but hidden: their items' one
+// documented path is `zmq::opt` and the root (below); the module paths stay
+// so that code written against earlier snapshots still builds.
+#[doc(hidden)]
+pub mod option;
 mod platform;
-mod poll;
-mod proxy;
+#[doc(hidden)]
+pub mod poll;
+#[doc(hidden)]
+pub mod proxy;
 pub mod security;
 mod socket;
 mod timers;
@@ -99,6 +105,16 @@ pub use socket::{
     Multipart, Received, RecvFlags, RecvStringError, SendFlags, Sendable, Socket, SocketType,
 };
 pub use timers::{TimerId, Timers};
+
+// The root paths of earlier snapshots, before one documented path per item
+// (CHANGELOG, "Deprecated"): hidden from the docs, kept so that code written
+// against them still builds, removed in 0.2. tests/compat_paths.rs pins them.
+#[doc(hidden)]
+pub use monitor::{Event, EventKind, Monitor, MonitorEvents, ProtocolError};
+#[doc(hidden)]
+pub use option::SecurityMechanism as Mechanism;
+#[doc(hidden)]
+pub use security::{Authenticator, Certificate, CurveKeyPair, PublicKey, SecretKey};
 
 /// The raw FFI crate, for what the safe API does not cover.
 pub use zmq_sys as sys;
