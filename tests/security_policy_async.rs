@@ -313,35 +313,23 @@ fn a_refused_client_sees_the_status_and_the_log_has_the_text() {
     let auth = Authenticator::start(&ctx).unwrap();
     let logged = decision_log(&auth);
     let (server, server_keys, endpoint) = curve_server(&ctx);
-    auth.set_async_policy(runtime.handle(), |_request: OwnedZapRequest| async {
-        Verdict::Deny {
-            status: 400,
-            text: "revoked".into(),
-        }
-    });
-    let (mut client, _) = curve_client(&ctx, &endpoint, &server_keys);
     // The client learns the status code only: libzmq's ERROR command
-    // carries "400", not the text.
-    assert_eq!(client.outcome(), Outcome::Refused(400));
-    let decision = logged.recv_timeout(OUTCOME_WAIT).unwrap();
-    assert_eq!(
-        (decision.status, decision.reason.as_str()),
-        (400, "revoked")
-    );
-
-    auth.set_async_policy(runtime.handle(), |_request: OwnedZapRequest| async {
-        Verdict::Deny {
-            status: 500,
-            text: "key service down".into(),
-        }
-    });
-    let (mut client, _) = curve_client(&ctx, &endpoint, &server_keys);
-    assert_eq!(client.outcome(), Outcome::Refused(500));
-    let decision = logged.recv_timeout(OUTCOME_WAIT).unwrap();
-    assert_eq!(
-        (decision.status, decision.reason.as_str()),
-        (500, "key service down")
-    );
+    // carries "400" or "500", not the text.
+    for (status, text) in [(400, "revoked"), (500, "key service down")] {
+        auth.set_async_policy(
+            runtime.handle(),
+            move |_request: OwnedZapRequest| async move {
+                Verdict::Deny {
+                    status,
+                    text: text.into(),
+                }
+            },
+        );
+        let (mut client, _) = curve_client(&ctx, &endpoint, &server_keys);
+        assert_eq!(client.outcome(), Outcome::Refused(u32::from(status)));
+        let decision = logged.recv_timeout(OUTCOME_WAIT).unwrap();
+        assert_eq!((decision.status, decision.reason.as_str()), (status, text));
+    }
 
     // 300 (try later): libzmq sends no ERROR command, so the client's
     // monitor reports no authentication failure; only the server's does.
