@@ -108,8 +108,8 @@ fn matches(line: &str, pattern: &str) -> bool {
 }
 
 #[test]
-fn inproc_thr_prints_the_c_lines_for_both_payloads() {
-    for payload in ["shared", "fresh"] {
+fn inproc_thr_prints_the_c_lines_for_every_payload() {
+    for payload in ["shared", "fresh", "vec", "copy"] {
         let output = perf()
             .env("ZMQ_PERF_PAYLOAD", payload)
             .args(["inproc_thr", "100", "2000"])
@@ -208,6 +208,40 @@ fn wrong_arguments_print_the_usage_line_and_exit_1() {
     );
     let output = perf().arg("nonsense").output().expect("run perf");
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn the_context_levers_run_and_a_bad_value_is_an_error() {
+    // docs/perf/TUNING.md's I/O-thread levers: accepted values run the
+    // program as usual, a malformed one is an error, not a silent default.
+    let output = perf()
+        .env("ZMQ_PERF_IO_THREADS", "2")
+        .env("ZMQ_PERF_IO_AFFINITY", "0")
+        .args(["inproc_lat", "64", "100"])
+        .output()
+        .expect("run perf");
+    assert_lines(
+        &stdout_of(output),
+        &[
+            "message size: 64 [B]",
+            "roundtrip count: 100",
+            "average latency: #.### [us]",
+        ],
+    );
+    for (name, value) in [
+        ("ZMQ_PERF_IO_THREADS", "many"),
+        ("ZMQ_PERF_IO_AFFINITY", "zero"),
+    ] {
+        let output = perf()
+            .env(name, value)
+            .args(["inproc_lat", "64", "10"])
+            .output()
+            .expect("run perf");
+        assert_eq!(output.status.code(), Some(255), "{name}={value}");
+        // Errors go to stdout, as the C programs' printf does.
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(name), "{name}={value}: {stdout}");
+    }
 }
 
 #[test]
