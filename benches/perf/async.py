@@ -44,7 +44,6 @@ import concurrent.futures
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,7 +53,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # no __pycache__ in benches/perf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402
-from compare import LAT_RE, ROOT, SIZE_NAMES, THR_RE, free_port, log, parse, run  # noqa: E402
+from compare import LAT_RE, ROOT, SIZE_NAMES, THR_RE, free_port, log, parse, run, run_pair  # noqa: E402
 
 LANGS = ("async", "blocking", "c", "zeromq", "tmq")
 LABEL = {"async": "ours, async", "blocking": "ours, blocking", "c": "C (libzmq perf)",
@@ -115,16 +114,6 @@ def cmd(bins: dict, lang: str, program: str) -> list[str]:
     return [str(bins[lang]), program]
 
 
-def wait_listening(port: int, deadline: float) -> None:
-    """zmq.rs refuses to connect before the other side listens: wait for it."""
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.01)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
 def one_run(bins: dict, lang: str, transport: str, test: str, size: int, count: int) -> float:
     """msg/s for thr, one-way microseconds for lat."""
     env = dict(os.environ, ZMQ_PERF_PAYLOAD="shared")
@@ -133,26 +122,11 @@ def one_run(bins: dict, lang: str, transport: str, test: str, size: int, count: 
         out = run(cmd(bins, lang, f"inproc_{test}") + [str(size), str(count)],
                   stdout=subprocess.PIPE, timeout=TIMEOUT, env=env).stdout
         return parse(pattern, out, f"{lang} inproc_{test} {size}")
-    port = free_port()
-    args = [f"tcp://127.0.0.1:{port}", str(size), str(count)]
-    local = subprocess.Popen(cmd(bins, lang, f"local_{test}") + args, text=True,
-                             stdout=subprocess.PIPE, env=env)
-    try:
-        wait_listening(port, time.monotonic() + 10)
-        remote = subprocess.Popen(cmd(bins, lang, f"remote_{test}") + args, text=True,
-                                  stdout=subprocess.PIPE, env=env)
-        try:
-            if test == "thr":
-                out, _ = local.communicate(timeout=TIMEOUT)
-                return parse(pattern, out, f"{lang} local_thr {size}")
-            out, _ = remote.communicate(timeout=TIMEOUT)
-            return parse(pattern, out, f"{lang} remote_lat {size}")
-        finally:
-            remote.kill()  # zmq.rs's sender waits to be killed (it has no linger)
-            remote.wait()
-    finally:
-        local.kill()  # local_lat sleeps a second after the last reply
-        local.wait()
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    args = [endpoint, str(size), str(count)]
+    return run_pair(cmd(bins, lang, f"local_{test}") + args,
+                    cmd(bins, lang, f"remote_{test}") + args, endpoint, test, env, TIMEOUT,
+                    f"{lang} {size}")
 
 
 def summary(values: list[float]) -> dict:

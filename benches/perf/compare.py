@@ -164,6 +164,46 @@ def parse(pattern: re.Pattern, text: str, what: str) -> float:
     return float(match.group(1))
 
 
+def wait_listening(endpoint: str, deadline: float) -> None:
+    """Some peers (zmq.rs) refuse to connect before the other side listens:
+    wait until a tcp:// or ipc:// endpoint accepts a connection."""
+    while time.monotonic() < deadline:
+        if endpoint.startswith("tcp://"):
+            host, port = endpoint[len("tcp://"):].rsplit(":", 1)
+            family, address = socket.AF_INET, (host, int(port))
+        else:
+            family, address = socket.AF_UNIX, endpoint[len("ipc://"):]
+        with socket.socket(family) as s:
+            if s.connect_ex(address) == 0:
+                return
+        time.sleep(0.01)
+    raise RuntimeError(f"nothing listens on {endpoint}")
+
+
+def run_pair(local: list[str], remote: list[str], endpoint: str, test: str,
+             env: dict, timeout: float, what: str) -> float:
+    """Runs a perf program pair (local_thr/remote_thr or local_lat/remote_lat,
+    their arguments included) and returns the result line's figure: msg/s
+    from local_thr, one-way microseconds from remote_lat."""
+    pattern = THR_RE if test == "thr" else LAT_RE
+    local_p = subprocess.Popen(local, text=True, stdout=subprocess.PIPE, env=env)
+    try:
+        wait_listening(endpoint, time.monotonic() + 10)
+        remote_p = subprocess.Popen(remote, text=True, stdout=subprocess.PIPE, env=env)
+        try:
+            if test == "thr":
+                out, _ = local_p.communicate(timeout=timeout)
+                return parse(pattern, out, f"{what} local_thr")
+            out, _ = remote_p.communicate(timeout=timeout)
+            return parse(pattern, out, f"{what} remote_lat")
+        finally:
+            remote_p.kill()  # the pure-Rust senders wait to be killed (no linger)
+            remote_p.wait()
+    finally:
+        local_p.kill()  # local_lat sleeps a second after the last reply
+        local_p.wait()
+
+
 class Runner:
     def __init__(self, c_bins: dict[str, Path], rust: Path):
         self.c_bins = c_bins

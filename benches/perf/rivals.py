@@ -41,7 +41,6 @@ import json
 import math
 import os
 import statistics
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in benches/perf
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import compare  # noqa: E402
-from compare import LAT_RE, ROOT, SIZE_NAMES, THR_RE, free_port, log, parse  # noqa: E402
+from compare import ROOT, SIZE_NAMES, free_port, log, run_pair  # noqa: E402
 
 # async.py's runner (its name is a keyword, so it is loaded by path).
 _spec = importlib.util.spec_from_file_location("async_perf", HERE / "async.py")
@@ -107,26 +106,10 @@ def cmd(bins: dict, lang: str, program: str) -> list[str]:
     return [str(bins[lang]), program]
 
 
-def wait_listening(endpoint: str, deadline: float) -> None:
-    """zmq.rs refuses to connect before the other side listens: wait for it."""
-    while time.monotonic() < deadline:
-        if endpoint.startswith("tcp://"):
-            host, port = endpoint[len("tcp://"):].rsplit(":", 1)
-            family, address = socket.AF_INET, (host, int(port))
-        else:
-            family, address = socket.AF_UNIX, endpoint[len("ipc://"):]
-        with socket.socket(family) as s:
-            if s.connect_ex(address) == 0:
-                return
-        time.sleep(0.01)
-    raise RuntimeError(f"nothing listens on {endpoint}")
-
-
 def one_run(bins: dict, lang: str, transport: str, test: str, size: int, count: int,
             ipc_dir: Path) -> float:
     """msg/s for thr, one-way microseconds for lat."""
     env = dict(os.environ, ZMQ_PERF_PAYLOAD="shared")
-    pattern = THR_RE if test == "thr" else LAT_RE
     if transport == "tcp":
         endpoint = f"tcp://127.0.0.1:{free_port()}"
     else:
@@ -134,24 +117,9 @@ def one_run(bins: dict, lang: str, transport: str, test: str, size: int, count: 
         path.unlink(missing_ok=True)
         endpoint = f"ipc://{path}"
     args = [endpoint, str(size), str(count)]
-    local = subprocess.Popen(cmd(bins, lang, f"local_{test}") + args, text=True,
-                             stdout=subprocess.PIPE, env=env)
-    try:
-        wait_listening(endpoint, time.monotonic() + 10)
-        remote = subprocess.Popen(cmd(bins, lang, f"remote_{test}") + args, text=True,
-                                  stdout=subprocess.PIPE, env=env)
-        try:
-            if test == "thr":
-                out, _ = local.communicate(timeout=TIMEOUT)
-                return parse(pattern, out, f"{lang} {transport} local_thr {size}")
-            out, _ = remote.communicate(timeout=TIMEOUT)
-            return parse(pattern, out, f"{lang} {transport} remote_lat {size}")
-        finally:
-            remote.kill()  # the pure-Rust senders wait to be killed (no linger)
-            remote.wait()
-    finally:
-        local.kill()  # local_lat sleeps a second after the last reply
-        local.wait()
+    return run_pair(cmd(bins, lang, f"local_{test}") + args,
+                    cmd(bins, lang, f"remote_{test}") + args, endpoint, test, env, TIMEOUT,
+                    f"{lang} {transport} {size}")
 
 
 def one_run_retried(bins: dict, lang: str, transport: str, test: str, size: int, count: int,
