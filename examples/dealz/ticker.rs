@@ -79,25 +79,11 @@ async fn read_ticks(sub: AsyncSocket, desk: Arc<Desk>, mut follows: mpsc::Receiv
                         r
                     }
                 };
-                if let Err(e) = outcome {
-                    eprintln!("dealz ticker: {e}");
-                }
+                report(outcome);
             }
             frames = sub.recv_multipart() => match frames {
-                // Exact symbols only: a prefix subscription may let others through.
-                Ok(frames) => match proto::decode(&frames) {
-                    Ok(tick) if followed.contains(&tick.symbol) => {
-                        desk.tick(&tick.symbol, tick.time, tick.price)
-                    }
-                    _ => {}
-                },
-                Err(e) => {
-                    // A terminated context is the host stopping: nothing to say.
-                    if !e.is_terminated() {
-                        eprintln!("dealz ticker: {e}");
-                    }
-                    return;
-                }
+                Ok(frames) => show_tick(&desk, &followed, proto::decode(&frames)),
+                Err(e) => return feed_ended(e),
             }
         }
     }
@@ -167,27 +153,41 @@ async fn read_datagrams(
                         false => Ok(()),
                     },
                 };
-                if let Err(e) = outcome {
-                    eprintln!("dealz ticker: {e}");
-                }
+                report(outcome);
             }
             datagram = dish.recv() => match datagram {
                 Ok(datagram) => {
                     let group = datagram.group_bytes().unwrap_or_default();
-                    match proto::decode_datagram(group, &datagram) {
-                        Ok(tick) if followed.contains(&tick.symbol) => {
-                            desk.tick(&tick.symbol, tick.time, tick.price)
-                        }
-                        _ => {}
-                    }
+                    show_tick(&desk, &followed, proto::decode_datagram(group, &datagram))
                 }
-                Err(e) => {
-                    if !e.is_terminated() {
-                        eprintln!("dealz ticker: {e}");
-                    }
-                    return;
-                }
+                Err(e) => return feed_ended(e),
             }
         }
+    }
+}
+
+/// Puts a decoded tick on the desk if its symbol is followed: exact symbols
+/// only, since a prefix subscription may let others through. Undecodable
+/// ticks are dropped (the feed goes on).
+fn show_tick<E>(desk: &Desk, followed: &BTreeSet<String>, decoded: Result<proto::Tick, E>) {
+    if let Ok(tick) = decoded {
+        if followed.contains(&tick.symbol) {
+            desk.tick(&tick.symbol, tick.time, tick.price);
+        }
+    }
+}
+
+/// A subscribe, unsubscribe, join or leave that failed: said, not fatal.
+fn report(outcome: zmq::Result<()>) {
+    if let Err(e) = outcome {
+        eprintln!("dealz ticker: {e}");
+    }
+}
+
+/// A receive failed: the feed ends. A terminated context is the host
+/// stopping: nothing to say.
+fn feed_ended(e: zmq::Error) {
+    if !e.is_terminated() {
+        eprintln!("dealz ticker: {e}");
     }
 }
