@@ -10,26 +10,13 @@ use zmq::monitor::{EventKind, Monitor, MonitorEvents};
 use zmq::security::{Authenticator, Certificate, CurveKeyPair, ANY_DOMAIN, ZAP_ENDPOINT};
 use zmq::{Context, ErrorKind, Message, Socket, SocketType};
 
+mod security_support;
+use security_support::{context, require_curve};
+
 /// How long a refused client's message is given to (wrongly) arrive.
 const REFUSED_WAIT: Duration = Duration::from_millis(300);
 /// An upper bound for things that happen quickly when all is well.
 const OUTCOME_WAIT: Duration = Duration::from_secs(10);
-
-fn require_curve() {
-    assert!(
-        zmq::has("curve"),
-        "this libzmq has no CURVE support; the CURVE tests need it (build libzmq with libsodium)"
-    );
-}
-
-/// A context whose sockets do not linger, so a refused client's queued
-/// message cannot hold up the end of a test.
-fn context() -> Context {
-    Context::builder()
-        .default_linger(Some(Duration::ZERO))
-        .build()
-        .unwrap()
-}
 
 #[derive(Debug, PartialEq, Eq)]
 enum Handshake {

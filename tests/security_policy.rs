@@ -9,24 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use zmq::monitor::{EventKind, Monitor, MonitorEvents};
-use zmq::security::{Authenticator, Credentials, CurveKeyPair, Decision, Verdict};
+use zmq::security::{Authenticator, Credentials, CurveKeyPair, Verdict};
 use zmq::{opt, Context, Socket, SocketType};
 
+mod security_support;
+use security_support::{context, decision_log, require_curve};
+
 const OUTCOME_WAIT: Duration = Duration::from_secs(10);
-
-fn require_curve() {
-    assert!(
-        zmq::has("curve"),
-        "this libzmq has no CURVE support; the policy tests need it"
-    );
-}
-
-fn context() -> Context {
-    Context::builder()
-        .default_linger(Some(Duration::ZERO))
-        .build()
-        .unwrap()
-}
 
 /// A CURVE PULL server on tcp://127.0.0.1:*, watched by a monitor.
 struct Server {
@@ -130,11 +119,7 @@ fn a_panicking_policy_refuses_with_500_and_the_authenticator_goes_on() {
     require_curve();
     let ctx = context();
     let auth = Authenticator::start(&ctx).unwrap();
-    let (decisions, logged) = mpsc::channel::<Decision>();
-    let decisions = Mutex::new(decisions);
-    auth.on_decision(move |decision| {
-        let _ = decisions.lock().unwrap().send(decision.clone());
-    });
+    let logged = decision_log(&auth);
     let good = CurveKeyPair::generate().unwrap();
     let good_key = good.public.to_z85();
     auth.set_policy(move |request| match request.credentials() {
@@ -239,11 +224,7 @@ fn the_decision_log_names_the_peer_and_never_the_password() {
     let ctx = context();
     let auth = Authenticator::start(&ctx).unwrap();
     auth.add_plain_user(zmq::security::ANY_DOMAIN, "admin", "s3cret-password");
-    let (decisions, logged) = mpsc::channel::<Decision>();
-    let decisions = Mutex::new(decisions);
-    auth.on_decision(move |decision| {
-        let _ = decisions.lock().unwrap().send(decision.clone());
-    });
+    let logged = decision_log(&auth);
     let server = ctx.socket(SocketType::Pull).unwrap();
     server.plain_server().unwrap();
     server.set_zap_domain("global").unwrap();

@@ -15,22 +15,11 @@ use zmq::security::{
 };
 use zmq::{opt, Context, Socket, SocketType};
 
+mod security_support;
+use security_support::{context, decision_log, require_curve};
+
 /// How long a handshake's outcome may take to show: a watchdog, not a bound.
 const OUTCOME_WAIT: Duration = Duration::from_secs(15);
-
-fn require_curve() {
-    assert!(
-        zmq::has("curve"),
-        "this libzmq has no CURVE support; the policy tests need it"
-    );
-}
-
-fn context() -> Context {
-    Context::builder()
-        .default_linger(Some(Duration::ZERO))
-        .build()
-        .unwrap()
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -38,16 +27,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// Every decision the authenticator logs, on a channel.
-fn decision_log(auth: &Authenticator) -> mpsc::Receiver<Decision> {
-    let (decisions, logged) = mpsc::channel::<Decision>();
-    let decisions = Mutex::new(decisions);
-    auth.on_decision(move |decision| {
-        let _ = decisions.lock().unwrap().send(decision.clone());
-    });
-    logged
 }
 
 /// What a client's own monitor says about its handshake.

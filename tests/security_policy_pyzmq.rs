@@ -10,12 +10,15 @@
 
 mod demo_support;
 
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use demo_support::python;
 use zmq::security::{Authenticator, Credentials, CurveKeyPair, Decision, Verdict};
 use zmq::{Context, SocketType};
+
+mod security_support;
+use security_support::decision_log;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -52,15 +55,6 @@ fn refused_pyzmq_client(
     let lines: Vec<String> = stdout.lines().map(str::to_owned).collect();
     let decision = logged.recv_timeout(WAIT).expect("no decision logged");
     (lines, decision)
-}
-
-fn decision_log(auth: &Authenticator) -> mpsc::Receiver<Decision> {
-    let (decisions, logged) = mpsc::channel::<Decision>();
-    let decisions = Mutex::new(decisions);
-    auth.on_decision(move |decision| {
-        let _ = decisions.lock().unwrap().send(decision.clone());
-    });
-    logged
 }
 
 /// The client saw the status code, not the text; the server's log has both

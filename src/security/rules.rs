@@ -256,32 +256,23 @@ mod tests {
             ANY_DOMAIN.into(),
             HashMap::from([("admin".into(), "secret".into())]),
         );
-        let ok = [
-            &b"id"[..],
-            b"",
-            b"1.0",
-            b"1",
-            b"global",
-            b"127.0.0.1",
-            b"",
-            b"PLAIN",
-            b"admin",
-            b"secret",
-        ];
-        let (status, user, _) = reply_of(&ok, &policy);
+        // A PLAIN request for domain "global" from 127.0.0.1.
+        let plain = |password: &'static [u8]| {
+            [
+                &b"id"[..],
+                b"",
+                b"1.0",
+                b"1",
+                b"global",
+                b"127.0.0.1",
+                b"",
+                b"PLAIN",
+                b"admin",
+                password,
+            ]
+        };
+        let (status, user, _) = reply_of(&plain(b"secret"), &policy);
         assert_eq!((status.as_str(), &user[..]), ("200", &b"admin"[..]));
-        let wrong = [
-            &b"id"[..],
-            b"",
-            b"1.0",
-            b"1",
-            b"global",
-            b"127.0.0.1",
-            b"",
-            b"PLAIN",
-            b"admin",
-            b"nope",
-        ];
-        assert_eq!(reply_of(&wrong, &policy).0, "400");
+        assert_eq!(reply_of(&plain(b"nope"), &policy).0, "400");
     }
 }
